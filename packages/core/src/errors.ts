@@ -1,0 +1,120 @@
+/**
+ * Every error Warren raises is a `WarrenError` with a stable `code` to branch on. Messages say what
+ * went wrong and what to do about it; none of them contains a password (URLs are redacted first).
+ *
+ * Severity, from the caller's side:
+ * - permanent message errors (`DecodeError`, `PayloadValidationError`): retrying the same bytes can
+ *   never succeed, so the message is dead-lettered at once;
+ * - publish-side errors (`UnroutableError`, `PublishTimeoutError`, `PublishError`): the message was
+ *   not accepted by the broker and the caller decides whether to try again;
+ * - set-up errors (`ConfigurationError`, `TopologyError`, `ConnectionError`): the app cannot start.
+ */
+export class WarrenError extends Error {
+  /** A stable identifier, e.g. `VALIDATION_FAILED`; also written to `x-warren-error-code`. */
+  readonly code: string;
+  /** True when handling the same message again cannot succeed. */
+  readonly permanent: boolean;
+
+  constructor(code: string, message: string, options?: { cause?: unknown; permanent?: boolean }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.permanent = options?.permanent ?? false;
+  }
+}
+
+/** Bad options, conflicting handlers, missing payload types: fix the code or configuration. */
+export class ConfigurationError extends WarrenError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CONFIGURATION', message, options);
+  }
+}
+
+/** The broker could not be reached or refused the connection (`code` says which). */
+export class ConnectionError extends WarrenError {
+  constructor(code: 'CONNECTION' | 'ACCESS_REFUSED' | 'CLOSED', message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+/** A declaration was refused: usually an existing queue or exchange with other arguments. */
+export class TopologyError extends WarrenError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('TOPOLOGY', message, options);
+  }
+}
+
+/** The body could not be turned into a value: malformed JSON, invalid UTF-8, unknown content type, too large. */
+export class DecodeError extends WarrenError {
+  constructor(code: 'DECODE_FAILED' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_CONTENT_TYPE', message: string, options?: { cause?: unknown }) {
+    super(code, message, { ...options, permanent: true });
+  }
+}
+
+/** One failed property of a payload. `path` is dotted, with array indexes: `items.2.qty`. */
+export interface ValidationIssue {
+  path: string;
+  /** Constraint name → message, as class-validator reports them, e.g. `{ min: 'qty must not be less than 1' }`. */
+  constraints: Record<string, string>;
+}
+
+/** A payload did not satisfy its class's class-validator constraints. */
+export class PayloadValidationError extends WarrenError {
+  readonly issues: readonly ValidationIssue[];
+  readonly target: string;
+
+  constructor(target: string, issues: ValidationIssue[]) {
+    super('VALIDATION_FAILED', `${target} failed validation: ${summarizeIssues(issues)}`, { permanent: true });
+    this.target = target;
+    this.issues = issues;
+  }
+}
+
+/** A short, one-line summary of validation issues, also used in the `x-warren-error-details` header. */
+export function summarizeIssues(issues: readonly ValidationIssue[], limit = 10): string {
+  const parts = issues.slice(0, limit).map((i) => `${i.path || '(root)'}: ${Object.values(i.constraints).join('; ')}`);
+  if (issues.length > limit) parts.push(`… and ${issues.length - limit} more`);
+  return parts.join(' | ');
+}
+
+/** A mandatory publish found no queue bound for its exchange and routing key. */
+export class UnroutableError extends WarrenError {
+  constructor(readonly exchange: string, readonly routingKey: string) {
+    super('UNROUTABLE', `No queue is bound to exchange "${exchange}" for routing key "${routingKey}"; the message was returned by the broker. Start a consumer for it, or mark the route { mandatory: false } if it may go unheard.`);
+  }
+}
+
+/** The broker did not confirm a publish in time (connection blocked by an alarm, or lost). */
+export class PublishTimeoutError extends WarrenError {
+  constructor(readonly exchange: string, readonly routingKey: string, readonly timeoutMs: number) {
+    super('PUBLISH_TIMEOUT', `No confirm from the broker within ${timeoutMs} ms for a message to exchange "${exchange}" with routing key "${routingKey}". The broker may be blocked by a resource alarm or unreachable; the message may or may not have been taken.`);
+  }
+}
+
+/** The broker refused a publish (nack, closed channel, missing exchange). */
+export class PublishError extends WarrenError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('PUBLISH_FAILED', message, options);
+  }
+}
+
+/** No reply to a request arrived in time. */
+export class RequestTimeoutError extends WarrenError {
+  constructor(readonly exchange: string, readonly routingKey: string, readonly timeoutMs: number) {
+    super('REQUEST_TIMEOUT', `No reply within ${timeoutMs} ms to a request sent to exchange "${exchange}" with routing key "${routingKey}". Is a consumer running for it?`);
+  }
+}
+
+/** The remote handler of a request failed; `remoteCode` is the code it reported. */
+export class RemoteError extends WarrenError {
+  constructor(readonly remoteCode: string, message: string) {
+    super('REMOTE_ERROR', message);
+  }
+}
+
+/** Wraps a non-Warren error thrown by a handler, so it can be reported with a code. */
+export class HandlerError extends WarrenError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('HANDLER_FAILED', message, options);
+  }
+}
