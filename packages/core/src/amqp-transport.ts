@@ -59,6 +59,8 @@ export class AmqpTransport implements Transport {
   private readonly subscriptions = new Set<AmqpSubscription>();
   private closed = false;
   private blocked = false;
+  /** Set while connect() waits: credentials and vhost errors end the wait at once (no retry storm). */
+  private refuse?: (error: ConnectionError) => void;
 
   constructor(options: AmqpTransportOptions) {
     this.address = parseBrokerUrls(options.url);
@@ -104,6 +106,7 @@ export class AmqpTransport implements Transport {
     connection.on('connection', () => { wasUp = true; this.events.onConnect?.(); });
     connection.on('error', (err: unknown) => {
       const error = this.wrapConnectionError(err);
+      if (this.refuse && (error.code === 'ACCESS_REFUSED')) this.refuse(error);
       if (wasUp && !connection.ready) { wasUp = false; this.events.onDisconnect?.(error); }
       this.events.onError?.(error);
     });
@@ -111,14 +114,17 @@ export class AmqpTransport implements Transport {
   }
 
   async connect(timeoutMs = 10_000): Promise<void> {
+    const refused = new Promise<never>((_, reject) => { this.refuse = reject; });
     try {
-      await Promise.all([
-        this.consumeConnection.onConnect(timeoutMs, true),
-        this.publishConnection.onConnect(timeoutMs, true),
+      await Promise.race([
+        Promise.all([this.consumeConnection.onConnect(timeoutMs, true), this.publishConnection.onConnect(timeoutMs, true)]),
+        refused,
       ]);
     } catch (err) {
       await this.destroy();
       throw this.wrapConnectionError(err, `Could not connect to ${this.address.redacted} within ${timeoutMs} ms`);
+    } finally {
+      this.refuse = undefined;
     }
   }
 
@@ -321,7 +327,7 @@ export class AmqpTransport implements Transport {
     if (err instanceof ConnectionError) return err;
     const code = (err as { code?: string })?.code;
     const detail = this.clean(err);
-    if (code === 'ACCESS_REFUSED' || /ACCESS_REFUSED|access_refused|authentication/i.test(detail)) {
+    if (code === 'ACCESS_REFUSED' || code === 'NOT_ALLOWED' || /ACCESS_REFUSED|access_refused|authentication|NOT_ALLOWED/i.test(detail)) {
       return new ConnectionError('ACCESS_REFUSED', `${context ?? 'The broker refused the connection'} (${this.address.redacted}): ${detail}. Check the user's password, vhost and permissions.`);
     }
     return new ConnectionError('CONNECTION', `${context ?? 'Connection problem'} (${this.address.redacted}): ${detail}`);

@@ -1,0 +1,40 @@
+import { WarrenError } from './errors';
+
+/** What a handler can ask for instead of the default (ack on success, retry policy on error). */
+export type ActionKind = 'ack' | 'reject' | 'requeue' | 'retry';
+
+/**
+ * A settlement a handler chooses. Return it, or throw it from anywhere below the handler.
+ *
+ * @example
+ * ```ts
+ * if (!stock.has(order.sku)) throw retryLater(30_000, 'stock not yet synchronised');
+ * if (order.test) return ack();
+ * if (fraud) throw reject('flagged as fraud');   // dead-lettered at once, no retries
+ * ```
+ */
+export class MessageAction extends WarrenError {
+  constructor(readonly kind: ActionKind, reason: string, readonly delayMs?: number) {
+    super(kind === 'reject' ? 'REJECTED' : `ACTION_${kind.toUpperCase()}`, reason, { permanent: kind === 'reject' });
+  }
+}
+
+/** Acknowledge the message: it is done, whatever happened. */
+export function ack(): MessageAction {
+  return new MessageAction('ack', 'acknowledged by the handler');
+}
+
+/** Dead-letter the message now, skipping retries; `reason` goes into `x-warren-error-message`. */
+export function reject(reason = 'rejected by the handler'): MessageAction {
+  return new MessageAction('reject', reason);
+}
+
+/** Put the message back at the head of its queue at once (beware of loops: prefer `retryLater`). */
+export function requeue(reason = 'requeued by the handler'): MessageAction {
+  return new MessageAction('requeue', reason);
+}
+
+/** Retry after a delay (default: the consumer's retry policy), counting as an attempt. */
+export function retryLater(delayMs?: number, reason = 'retry requested by the handler'): MessageAction {
+  return new MessageAction('retry', reason, delayMs);
+}

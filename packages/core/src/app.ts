@@ -1,0 +1,297 @@
+import { container as rootContainer, type DependencyContainer, type InjectionToken } from 'tsyringe';
+import { AmqpTransport } from './amqp-transport';
+import type { TlsOptions } from './amqp-url';
+import { CodecRegistry, jsonCodec, type Codec } from './codec';
+import { planConsumer, type ConsumerDefaults, type ConsumerPlan } from './consumer-plan';
+import { MessageContext } from './context';
+import { ConfigurationError } from './errors';
+import { jsonLogger, type Logger } from './logger';
+import { MemoryTransport } from './memory-transport';
+import { constructorParameterTypes, getConsumers, getPublisher, type Class } from './metadata';
+import type { RetryPolicy } from './options';
+import { FailureRouter } from './outcome';
+import { createDeliveryHandler, type ConsumeMiddleware, type SettledEvent } from './pipeline';
+import { createBoundPublisher, planPublisher, type PublisherPlan } from './publishing';
+import { scanModules } from './scan';
+import type { FieldTable, Subscription, Transport, TransportEvents } from './transport';
+import type { ValidationSettings } from './validation';
+
+/** Options of {@link Warren.start}. */
+export interface WarrenOptions {
+  /** Broker URL(s). Default: `AMQP_URL`; without either, the embedded in-memory broker. */
+  url?: string | readonly string[];
+  /** A ready transport (tests, custom brokers); overrides `url`. */
+  transport?: Transport;
+  /** Handler classes (with `@Consumer` methods). */
+  handlers?: Class[];
+  /** Publisher classes not reachable from handlers' constructors. */
+  publishers?: Class[];
+  /** Globs of compiled files to load handler and publisher classes from, e.g. `['dist/**\/*.handlers.js']`. */
+  scan?: string[];
+  /** The tsyringe container to resolve handlers from (a child of it is used). */
+  container?: DependencyContainer;
+  logger?: Logger;
+  /** Name of the service: `appId` on published messages and the connection name. */
+  name?: string;
+  /** Defaults for every consumer. */
+  prefetch?: number;
+  concurrency?: number;
+  retry?: RetryPolicy;
+  validation?: ValidationSettings;
+  /** Bodies larger than this are dead-lettered unread (default 16 MiB). */
+  maxBodyBytes?: number;
+  codecs?: Codec[];
+  middleware?: ConsumeMiddleware[];
+  /** Called once per delivery with how it ended (handled, retried, dead-lettered…). Must not throw. */
+  onSettled?: (event: SettledEvent) => void;
+  /** TLS options for amqps:// (ca, cert, key, servername…). */
+  tls?: TlsOptions;
+  /** Heartbeat in seconds (default 20). */
+  heartbeat?: number;
+  /** Publish confirm timeout in ms (default 10,000). */
+  publishTimeoutMs?: number;
+  /** Request (RPC) timeout in ms (default 30,000). */
+  requestTimeoutMs?: number;
+  /** How long `close()` waits for running handlers (default 30,000 ms). */
+  shutdownTimeoutMs?: number;
+  /** Where `${ENV}` placeholders are looked up (default `process.env`). */
+  env?: Record<string, string | undefined>;
+}
+
+/** What `app.health()` reports. */
+export interface HealthReport {
+  status: 'up' | 'down';
+  transport: string;
+  connected: boolean;
+  consumers: Array<{ consumer: string; queue: string; attached: boolean }>;
+  lastError?: string;
+}
+
+/**
+ * A running Warren service: consumers attached, publishers bound.
+ *
+ * @example
+ * ```ts
+ * const app = await Warren.start({ url: process.env.AMQP_URL, handlers: [Billing] });
+ * await app.get(OrderEvents).created({ orderId, items: [] });
+ * await app.close();
+ * ```
+ */
+export class Warren {
+  private closing?: Promise<void>;
+  private lastError?: string;
+
+  private constructor(
+    /** The broker transport in use. */
+    readonly transport: Transport,
+    /** The container handlers and publishers are resolved from. */
+    readonly container: DependencyContainer,
+    /** Every consumer with names resolved and defaults applied. */
+    readonly consumers: readonly ConsumerPlan[],
+    readonly publishers: readonly PublisherPlan[],
+    private readonly subscriptions: Map<string, Subscription>,
+    readonly logger: Logger,
+    private readonly shutdownTimeoutMs: number,
+  ) {}
+
+  /**
+   * Scans the handler classes, declares their topology, binds publishers and starts consuming.
+   * Fails fast, naming the class and method, on conflicting or incomplete declarations.
+   */
+  static async start(options: WarrenOptions = {}): Promise<Warren> {
+    const env = options.env ?? process.env;
+    const logger = options.logger ?? jsonLogger({ name: options.name });
+    const collected = collectClasses(options);
+    const defaults: ConsumerDefaults = {
+      prefetch: options.prefetch ?? 20,
+      concurrency: options.concurrency ?? 10,
+      retry: options.retry ?? { attempts: 1 },
+      validation: options.validation ?? {},
+      maxBodyBytes: options.maxBodyBytes ?? 16 * 1024 * 1024,
+    };
+    const consumers = collected.handlers.flatMap((h) => getConsumers(h).map((d) => planConsumer(d, defaults, env)));
+    assertNoConflicts(consumers);
+    const publishers = collected.publishers.map((p) => planPublisher(getPublisher(p)!, env));
+
+    const subscriptions = new Map<string, Subscription>();
+    let app: Warren | undefined;
+    const events: TransportEvents = {
+      onConnect: () => logger.info('connected to the broker'),
+      onDisconnect: (error) => logger.warn('lost the broker connection; reconnecting', { error: error.message }),
+      onBlocked: (reason) => logger.warn('the broker blocked publishing (resource alarm)', { reason }),
+      onUnblocked: () => logger.info('the broker unblocked publishing'),
+      onSubscriptionChange: (queue, attached, error) => {
+        if (attached) logger.info('consumer attached', { queue });
+        else logger.warn('consumer detached; re-attaching', { queue, error: error?.message });
+      },
+      onError: (error) => { if (app) app.lastError = error.message; logger.debug('transport error', { error: error.message }); },
+    };
+    const transport = options.transport ?? createTransport(options, env, logger, events);
+    const container = (options.container ?? rootContainer).createChildContainer();
+    const codecs = new CodecRegistry(options.codecs);
+    try {
+      await transport.connect();
+      const publishing = {
+        transport, codecs, env, validation: options.validation ?? {},
+        publishTimeoutMs: options.publishTimeoutMs ?? 10_000,
+        requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+        appId: options.name,
+      };
+      if (publishers.length) await transport.declare({ exchanges: publishers.filter((p) => p.exchange.name !== '').map((p) => p.exchange) });
+      for (const plan of publishers) {
+        container.registerInstance(plan.publisherClass, createBoundPublisher(getPublisher(plan.publisherClass)!, plan, publishing));
+      }
+      app = new Warren(transport, container, consumers, publishers, subscriptions, logger, options.shutdownTimeoutMs ?? 30_000);
+      const failures = new FailureRouter(transport, logger);
+      const appScoped = new Map<Class, Record<string, unknown>>();
+      const resolveHandler = (plan: ConsumerPlan, context: MessageContext): Record<string, unknown> => {
+        const type = plan.definition.handlerClass;
+        if (plan.scope === 'message') {
+          const child = container.createChildContainer();
+          child.registerInstance(MessageContext, context);
+          return child.resolve(type) as Record<string, unknown>;
+        }
+        let instance = appScoped.get(type);
+        if (!instance) appScoped.set(type, (instance = container.resolve(type) as Record<string, unknown>));
+        return instance;
+      };
+      for (const plan of consumers) {
+        if (plan.scope === 'app') resolveHandler(plan, undefined as never); // fail at start if a dependency is missing
+        const handler = createDeliveryHandler(plan, { codecs, transport, failures, logger, middleware: options.middleware ?? [], resolveHandler, onSettled: options.onSettled });
+        subscriptions.set(plan.id, await transport.subscribe({ queue: plan.queue, prefetch: plan.prefetch, concurrency: plan.concurrency, topology: plan.topology }, handler));
+      }
+      logger.info('warren started', { transport: transport.description, consumers: consumers.map((c) => `${c.id} ← ${c.queue}`), publishers: publishers.map((p) => p.publisherClass.name) });
+      return app;
+    } catch (error) {
+      await transport.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * Starts the app and closes it gracefully on SIGINT / SIGTERM (a second signal exits at once).
+   *
+   * @example
+   * ```ts
+   * Warren.run({ handlers: [Billing] });
+   * ```
+   */
+  static async run(options: WarrenOptions = {}): Promise<Warren> {
+    const app = await Warren.start(options);
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) process.exit(130);
+      stopping = true;
+      app.logger.info('shutting down', { signal });
+      app.close().then(() => process.exit(0), (error: Error) => {
+        app.logger.error('shutdown failed', { error: error.message });
+        process.exit(1);
+      });
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    return app;
+  }
+
+  /** Resolves a class (a publisher, a service) from the app's container. */
+  get<T>(token: InjectionToken<T>): T {
+    return this.container.resolve(token);
+  }
+
+  /**
+   * Publishes a JSON (or Buffer / string) payload without a publisher class: for scripts, tests and
+   * bridges. Confirmed; `mandatory` reports unroutable messages.
+   */
+  async publish(exchange: string, routingKey: string, payload: unknown, options: { headers?: FieldTable; mandatory?: boolean; contentType?: string; messageId?: string; correlationId?: string } = {}): Promise<void> {
+    const body = Buffer.isBuffer(payload) ? payload : typeof payload === 'string' ? Buffer.from(payload, 'utf8') : jsonCodec.encode(payload);
+    const contentType = options.contentType ?? (Buffer.isBuffer(payload) ? 'application/octet-stream' : typeof payload === 'string' ? 'text/plain' : 'application/json');
+    await this.transport.publish({
+      exchange, routingKey, body, mandatory: options.mandatory,
+      properties: { contentType, headers: options.headers, deliveryMode: 2, messageId: options.messageId ?? globalThis.crypto.randomUUID(), correlationId: options.correlationId, timestamp: Math.floor(Date.now() / 1000) },
+    });
+  }
+
+  /** Connection and consumer state, for probes and dashboards. */
+  health(): HealthReport {
+    const consumers = this.consumers.map((c) => ({ consumer: c.id, queue: c.queue, attached: this.subscriptions.get(c.id)?.attached ?? false }));
+    const connected = this.transport.connected;
+    return {
+      status: !this.closing && connected && consumers.every((c) => c.attached) ? 'up' : 'down',
+      transport: this.transport.description,
+      connected,
+      consumers,
+      lastError: this.lastError,
+    };
+  }
+
+  /**
+   * Stops consuming, waits up to `shutdownTimeoutMs` for running handlers (their messages are then
+   * acked or retried as usual), then closes publishers and the connection. Messages prefetched but
+   * not started go back to the queue. Safe to call twice.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const drained = Promise.allSettled([...this.subscriptions.values()].map((s) => s.close()));
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        drained.then(() => false),
+        new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(true), this.shutdownTimeoutMs); }),
+      ]);
+      clearTimeout(timer);
+      if (timedOut) this.logger.warn('handlers still running at the shutdown timeout; their messages will be redelivered', { timeoutMs: this.shutdownTimeoutMs });
+      await this.transport.close();
+      this.logger.info('warren stopped');
+    })();
+    return this.closing;
+  }
+}
+
+function createTransport(options: WarrenOptions, env: Record<string, string | undefined>, logger: Logger, events: TransportEvents): Transport {
+  const url = options.url ?? env.AMQP_URL;
+  if (url && (typeof url === 'string' ? url.trim() !== '' : url.length > 0)) {
+    return new AmqpTransport({ url, tls: options.tls, heartbeat: options.heartbeat, connectionName: options.name, publishTimeoutMs: options.publishTimeoutMs, events });
+  }
+  if (env.NODE_ENV === 'production') {
+    throw new ConfigurationError('NODE_ENV is production but no broker URL is configured: set AMQP_URL (the embedded in-memory broker keeps nothing and is for development and tests).');
+  }
+  logger.warn('NO BROKER CONFIGURED: running on the embedded in-memory broker. Messages live in this process only. Set AMQP_URL to use RabbitMQ.');
+  return new MemoryTransport({ events });
+}
+
+function collectClasses(options: WarrenOptions): { handlers: Class[]; publishers: Class[] } {
+  const handlers = new Set<Class>(options.handlers ?? []);
+  const publishers = new Set<Class>(options.publishers ?? []);
+  if (options.scan?.length) {
+    const scanned = scanModules(options.scan);
+    scanned.handlers.forEach((h) => handlers.add(h));
+    scanned.publishers.forEach((p) => publishers.add(p));
+  }
+  for (const handler of handlers) {
+    if (getConsumers(handler).length === 0) throw new ConfigurationError(`${handler.name} was passed as a handler but has no @Consumer methods.`);
+  }
+  for (const p of publishers) {
+    if (!getPublisher(p)) throw new ConfigurationError(`${p.name} was passed as a publisher but has no @Publisher decorator.`);
+  }
+  // Publisher classes that handlers (or their dependencies) inject are found through constructor types.
+  const seen = new Set<unknown>();
+  const visit = (type: unknown) => {
+    if (typeof type !== 'function' || seen.has(type)) return;
+    seen.add(type);
+    if (getPublisher(type)) publishers.add(type as Class);
+    for (const dep of constructorParameterTypes(type as Class)) visit(dep);
+  };
+  handlers.forEach(visit);
+  return { handlers: [...handlers], publishers: [...publishers] };
+}
+
+function assertNoConflicts(consumers: readonly ConsumerPlan[]): void {
+  const byQueue = new Map<string, ConsumerPlan>();
+  for (const plan of consumers) {
+    const other = byQueue.get(plan.queue);
+    if (other) {
+      throw new ConfigurationError(`Queue "${plan.queue}" is consumed by both ${other.id} and ${plan.id}. Each @Consumer needs its own queue: set a different { queue } on one of them.`);
+    }
+    byQueue.set(plan.queue, plan);
+  }
+}
+

@@ -1,0 +1,160 @@
+import type { BodyShape } from './codec';
+import { ConfigurationError } from './errors';
+import type { ConsumerDefinition } from './metadata';
+import type { ConfigurableName, RetryPolicy } from './options';
+import type { ExchangeType, FieldTable, Topology } from './transport';
+import { createPayloadValidator, type PayloadValidator, type ValidationSettings } from './validation';
+
+/** The dead-letter exchange Warren declares unless a consumer names another. */
+export const DEAD_LETTER_EXCHANGE = 'warren.dead-letter';
+
+/** App-wide defaults a consumer's own options override. */
+export interface ConsumerDefaults {
+  prefetch: number;
+  concurrency: number;
+  retry: RetryPolicy;
+  validation: ValidationSettings;
+  maxBodyBytes: number;
+}
+
+/** A `@Consumer` with every name resolved and every default applied: what the runtime runs and the CLI documents. */
+export interface ConsumerPlan {
+  /** `Class.method`, used in logs and errors. */
+  readonly id: string;
+  readonly definition: ConsumerDefinition;
+  readonly exchange: string;
+  readonly exchangeType: ExchangeType;
+  readonly routingKeys: readonly string[];
+  readonly queue: string;
+  readonly prefetch: number;
+  readonly concurrency: number;
+  readonly shape: BodyShape;
+  /** The payload class, or undefined for Buffer / string / plain-JSON handlers. */
+  readonly payloadType?: Function;
+  readonly validator?: PayloadValidator<unknown>;
+  readonly retry: Required<RetryPolicy>;
+  /** Retry queue name for each delay (ms) the policy can produce. */
+  readonly retryQueues: ReadonlyMap<number, string>;
+  readonly deadLetter: { readonly exchange: string; readonly routingKey: string; readonly queue?: string };
+  readonly maxBodyBytes: number;
+  readonly scope: 'app' | 'message';
+  readonly topology: Topology;
+}
+
+const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+/** Resolves `${NAME}` and `${NAME:-default}` placeholders, or calls a name function. */
+export function resolveName(name: ConfigurableName, env: Record<string, string | undefined>, what: string): string {
+  const value = typeof name === 'function' ? name() : name.replace(PLACEHOLDER, (_m, variable: string, fallback?: string) => {
+    const found = env[variable];
+    if (found !== undefined && found !== '') return found;
+    if (fallback !== undefined) return fallback;
+    throw new ConfigurationError(`${what} uses \${${variable}}, but the environment variable ${variable} is not set.`);
+  });
+  if (typeof value !== 'string') throw new ConfigurationError(`${what} must resolve to a string.`);
+  return value;
+}
+
+/** The delay before attempt `attempt + 1`, after attempt `attempt` failed. */
+export function retryDelay(policy: Required<RetryPolicy>, attempt: number): number {
+  if (policy.backoff === 'fixed') return policy.delay;
+  return Math.min(policy.delay * 2 ** (attempt - 1), policy.maxDelay);
+}
+
+export function planConsumer(definition: ConsumerDefinition, defaults: ConsumerDefaults, env: Record<string, string | undefined>): ConsumerPlan {
+  const { options } = definition;
+  const id = `${definition.handlerClass.name}.${definition.method}`;
+  const exchange = resolveName(definition.exchange, env, `@Consumer exchange of ${id}`);
+  const exchangeType = options.exchangeType ?? 'direct';
+  const routingKeys = definition.routingKeys.map((k) => resolveName(k, env, `@Consumer routing key of ${id}`));
+  const queue = options.queue ? resolveName(options.queue, env, `queue of ${id}`) : `${exchange || 'default'}.${definition.handlerClass.name}.${definition.method}`;
+  const prefetch = options.prefetch ?? Math.max(defaults.prefetch, options.concurrency ?? 0);
+  const concurrency = options.concurrency ?? Math.min(defaults.concurrency, prefetch);
+  if (!(Number.isInteger(prefetch) && prefetch >= 1)) throw new ConfigurationError(`${id}: prefetch must be a whole number ≥ 1 (got ${prefetch}).`);
+  if (!(Number.isInteger(concurrency) && concurrency >= 1)) throw new ConfigurationError(`${id}: concurrency must be a whole number ≥ 1 (got ${concurrency}).`);
+  if (prefetch < concurrency) {
+    throw new ConfigurationError(`${id}: prefetch (${prefetch}) is lower than concurrency (${concurrency}); handlers would sit idle. Set prefetch ≥ concurrency.`);
+  }
+  if (exchange === '' && exchangeType !== 'direct') throw new ConfigurationError(`${id}: the default exchange "" is a direct exchange.`);
+
+  const { shape, payloadType } = payloadOf(definition, id);
+  const retry = normaliseRetry({ ...defaults.retry, ...options.retry }, id);
+  const retryQueues = new Map<number, string>();
+  for (let attempt = 1; attempt < retry.attempts; attempt++) {
+    const delay = retryDelay(retry, attempt);
+    retryQueues.set(delay, `${queue}.retry.${delay}`);
+  }
+  const dl = options.deadLetter ?? {};
+  const deadLetter = {
+    exchange: dl.exchange ? resolveName(dl.exchange, env, `dead-letter exchange of ${id}`) : DEAD_LETTER_EXCHANGE,
+    routingKey: dl.routingKey ? resolveName(dl.routingKey, env, `dead-letter routing key of ${id}`) : queue,
+    queue: dl.queue === false ? undefined : dl.queue ? resolveName(dl.queue, env, `dead-letter queue of ${id}`) : `${queue}.dlq`,
+  };
+
+  const validator = payloadType ? createPayloadValidator(payloadType as new () => unknown, { ...defaults.validation, ...options.validation }) : undefined;
+
+  return {
+    id, definition, exchange, exchangeType, routingKeys, queue, prefetch, concurrency, shape, payloadType, validator, retry, retryQueues, deadLetter,
+    maxBodyBytes: options.maxBodyBytes ?? defaults.maxBodyBytes,
+    scope: options.scope ?? 'app',
+    topology: topologyOf({ exchange, exchangeType, routingKeys, queue, retryQueues, deadLetter }, definition),
+  };
+}
+
+function payloadOf(definition: ConsumerDefinition, id: string): { shape: BodyShape; payloadType?: Function } {
+  const type = definition.options.message ?? definition.parameterTypes[0];
+  if (type === Buffer) return { shape: 'bytes' };
+  if (type === String) return { shape: 'text' };
+  if (definition.options.message === Object) return { shape: 'value' };
+  if (typeof type !== 'function' || type === Object || type === Array || type === Number || type === Boolean || type === Promise) {
+    throw new ConfigurationError(
+      `${id}: cannot tell the payload class of @Consumer ${id}. Type its first parameter with a class (not an interface or \`any\`), ` +
+      'or pass { message: MyClass } (or { message: Object } for unvalidated JSON). Is emitDecoratorMetadata on in tsconfig.json?',
+    );
+  }
+  return { shape: 'value', payloadType: type };
+}
+
+function normaliseRetry(policy: RetryPolicy, id: string): Required<RetryPolicy> {
+  const full: Required<RetryPolicy> = { attempts: policy.attempts ?? 1, delay: policy.delay ?? 1000, backoff: policy.backoff ?? 'fixed', maxDelay: policy.maxDelay ?? 300_000 };
+  if (!(Number.isInteger(full.attempts) && full.attempts >= 1 && full.attempts <= 100)) throw new ConfigurationError(`${id}: retry.attempts must be a whole number from 1 to 100 (got ${full.attempts}).`);
+  if (!(Number.isInteger(full.delay) && full.delay >= 1)) throw new ConfigurationError(`${id}: retry.delay must be a whole number of milliseconds ≥ 1 (got ${full.delay}).`);
+  if (!(full.maxDelay >= full.delay)) throw new ConfigurationError(`${id}: retry.maxDelay must be ≥ retry.delay.`);
+  return full;
+}
+
+function topologyOf(
+  plan: { exchange: string; exchangeType: ExchangeType; routingKeys: readonly string[]; queue: string; retryQueues: ReadonlyMap<number, string>; deadLetter: ConsumerPlan['deadLetter'] },
+  definition: ConsumerDefinition,
+): Topology {
+  const { options } = definition;
+  const queueArguments: FieldTable = {
+    ...options.queueArguments,
+    'x-dead-letter-exchange': plan.deadLetter.exchange,
+    'x-dead-letter-routing-key': plan.deadLetter.routingKey,
+  };
+  if (options.queueType) queueArguments['x-queue-type'] = options.queueType;
+  const topology: Required<Topology> = { exchanges: [], queues: [], bindings: [], exchangeBindings: [] };
+  if (plan.exchange !== '') {
+    topology.exchanges.push({ name: plan.exchange, type: plan.exchangeType, durable: options.exchange?.durable ?? true, autoDelete: options.exchange?.autoDelete ?? false, arguments: options.exchange?.arguments });
+  }
+  topology.exchanges.push({ name: plan.deadLetter.exchange, type: 'direct', durable: true });
+  topology.queues.push({ name: plan.queue, durable: options.durable ?? true, exclusive: options.exclusive ?? false, autoDelete: options.autoDelete ?? false, arguments: queueArguments });
+  if (plan.deadLetter.queue) {
+    topology.queues.push({ name: plan.deadLetter.queue, durable: true });
+    topology.bindings.push({ exchange: plan.deadLetter.exchange, queue: plan.deadLetter.queue, routingKey: plan.deadLetter.routingKey });
+  }
+  for (const [delay, name] of plan.retryQueues) {
+    topology.queues.push({ name, durable: true, arguments: { 'x-message-ttl': delay, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': plan.queue } });
+  }
+  if (plan.exchange !== '') {
+    if (plan.exchangeType === 'headers') {
+      topology.bindings.push({ exchange: plan.exchange, queue: plan.queue, routingKey: '', arguments: { 'x-match': options.match ?? 'all', ...options.headers } });
+    } else {
+      for (const routingKey of plan.exchangeType === 'fanout' ? [''] : plan.routingKeys) {
+        topology.bindings.push({ exchange: plan.exchange, queue: plan.queue, routingKey });
+      }
+    }
+  }
+  return topology;
+}

@@ -1,0 +1,45 @@
+/**
+ * @warren/core: decorate handler classes with `@Consumer` and publisher classes with `@Publisher`,
+ * then `Warren.start()` them on RabbitMQ (or the embedded in-memory broker).
+ */
+import 'reflect-metadata';
+
+export { Warren } from './app';
+export type { WarrenOptions, HealthReport } from './app';
+export { Consumer, Publisher, route } from './decorators';
+export type { Route } from './decorators';
+export type {
+  BodyKind, ConfigurableName, ConsumerOptions, DeadLetterOptions, ExchangeOptions, PublisherOptions, RetryPolicy,
+  RouteDefinition, RouteOptions, SendOptions,
+} from './options';
+export { MessageContext } from './context';
+export { MessageAction, ack, reject, requeue, retryLater } from './actions';
+export type { ActionKind } from './actions';
+export {
+  WarrenError, ConfigurationError, ConnectionError, TopologyError, DecodeError, PayloadValidationError, UnroutableError,
+  PublishTimeoutError, PublishError, RequestTimeoutError, RemoteError, HandlerError, summarizeIssues,
+} from './errors';
+export type { ValidationIssue } from './errors';
+export { CodecRegistry, decodeBody, jsonCodec, textCodec } from './codec';
+export type { Codec, BodyShape } from './codec';
+export { createPayloadValidator } from './validation';
+export type { PayloadValidator, ValidationSettings } from './validation';
+export { jsonLogger, silentLogger } from './logger';
+export type { Logger, LogFields, LogLevel } from './logger';
+export type { ConsumeMiddleware, ConsumeInvocation, SettledEvent } from './pipeline';
+export { planConsumer, resolveName, retryDelay, DEAD_LETTER_EXCHANGE } from './consumer-plan';
+export type { ConsumerPlan, ConsumerDefaults } from './consumer-plan';
+export { planPublisher } from './publishing';
+export type { PublisherPlan } from './publishing';
+export { getConsumers, getPublisher, getPublisherRoutes, isHandlerClass } from './metadata';
+export type { ConsumerDefinition, PublisherDefinition, Class } from './metadata';
+export { scanModules } from './scan';
+export { AmqpTransport } from './amqp-transport';
+export type { AmqpTransportOptions } from './amqp-transport';
+export { MemoryTransport } from './memory-transport';
+export { redactUrl } from './redact';
+export type {
+  Transport, TransportEvents, Delivery, FetchedMessage, OutgoingMessage, MessageProperties, Settlement, DeliveryHandler,
+  SubscribeOptions, Subscription, PublishOptions, RequestOptions, QueueInfo, Topology, ExchangeSpec, QueueSpec,
+  QueueBindingSpec, ExchangeBindingSpec, ExchangeType, FieldTable,
+} from './transport';

@@ -1,0 +1,130 @@
+import type { ExchangeType, FieldTable } from './transport';
+import type { ValidationSettings } from './validation';
+
+/** A name given literally, with `${ENV}` / `${ENV:-default}` placeholders, or computed at start. */
+export type ConfigurableName = string | (() => string);
+
+/** The body types a consumer can ask for besides a validated class. */
+export type BodyKind = typeof Buffer | typeof String | typeof Object;
+
+/**
+ * How a failing handler is retried. Delays happen on the broker (one TTL queue per delay step whose
+ * dead-letter exchange routes back to the consumer's queue), so a waiting message holds no consumer
+ * slot and survives a restart of the service.
+ */
+export interface RetryPolicy {
+  /** Total handling attempts, including the first (default 1: no retry). */
+  attempts: number;
+  /** First delay in ms (default 1,000). */
+  delay?: number;
+  /** `exponential` doubles the delay each attempt, up to `maxDelay` (default `fixed`). */
+  backoff?: 'fixed' | 'exponential';
+  /** Upper bound for exponential delays in ms (default 5 minutes). */
+  maxDelay?: number;
+}
+
+/** Where a consumer's dead letters go. By default `<queue>.dlq`, bound to the `warren.dead-letter` exchange. */
+export interface DeadLetterOptions {
+  /** Exchange to dead-letter to (default `warren.dead-letter`, direct). */
+  exchange?: ConfigurableName;
+  /** Queue that collects them (default `<queue>.dlq`); set to `false` to declare none. */
+  queue?: ConfigurableName | false;
+  /** Routing key for dead letters (default: the consumer's queue name). */
+  routingKey?: ConfigurableName;
+}
+
+export interface ExchangeOptions {
+  /** Default true. */
+  durable?: boolean;
+  autoDelete?: boolean;
+  /** e.g. `{ 'alternate-exchange': 'unrouted' }` */
+  arguments?: FieldTable;
+}
+
+/** Options of `@Consumer(exchange, routingKey, options)`. */
+export interface ConsumerOptions {
+  /** Queue name (default `<exchange>.<Class>.<method>`). */
+  queue?: ConfigurableName;
+  /** Exchange type (default `direct`). */
+  exchangeType?: ExchangeType;
+  exchange?: ExchangeOptions;
+  /** For a headers exchange: the header values to match. */
+  headers?: Record<string, string | number | boolean>;
+  /** For a headers exchange: `all` (default) or `any`. */
+  match?: 'all' | 'any';
+  /** `quorum` for replicated queues on a cluster; `classic` is RabbitMQ's default. */
+  queueType?: 'classic' | 'quorum';
+  /** Extra queue arguments (`x-max-length`, `x-message-ttl`, `x-single-active-consumer`…). */
+  queueArguments?: FieldTable;
+  /** Default true. */
+  durable?: boolean;
+  exclusive?: boolean;
+  autoDelete?: boolean;
+  /** Unacknowledged messages the broker pushes at once (default: the app's, 20). */
+  prefetch?: number;
+  /** Handler calls at once (default: the app's, 10); at most `prefetch`. */
+  concurrency?: number;
+  /** The payload class (or `Buffer` / `String`) if the parameter type cannot be used. */
+  message?: Function;
+  retry?: RetryPolicy;
+  deadLetter?: DeadLetterOptions;
+  validation?: ValidationSettings;
+  /** Larger bodies are dead-lettered unread (default: the app's, 16 MiB). */
+  maxBodyBytes?: number;
+  /**
+   * `app` (default): one handler instance for the app's lifetime. `message`: a child container and
+   * a fresh instance per message, so `Lifecycle.ContainerScoped` dependencies live one message.
+   */
+  scope?: 'app' | 'message';
+}
+
+/** Options of `@Publisher(exchange, options)`. */
+export interface PublisherOptions {
+  /** Exchange type (default `direct`). */
+  type?: ExchangeType;
+  exchange?: ExchangeOptions;
+  /**
+   * Report unroutable messages as `UnroutableError`. Default: true for direct exchanges (commands
+   * must reach a consumer), false for topic / fanout / headers (events may go unheard).
+   */
+  mandatory?: boolean;
+  /** Wait for publisher confirms (default true). */
+  confirm?: boolean;
+  /** Validate messages before sending (default true). */
+  validate?: boolean;
+  /** Confirm timeout in ms (default: the app's, 10,000). */
+  timeoutMs?: number;
+}
+
+/** Options of `route(routingKey, type, options)`. */
+export interface RouteOptions<R = unknown> {
+  /** Overrides the publisher's `mandatory`. */
+  mandatory?: boolean;
+  /** The reply class for `route.request()`; replies are validated against it. */
+  reply?: (new (...args: never[]) => R) | BodyKind;
+  /** Overrides the publisher's `confirm`. */
+  confirm?: boolean;
+  /** Persistent (default) or transient. */
+  persistent?: boolean;
+}
+
+/** What `route()` records; read by the runtime and the CLI. */
+export interface RouteDefinition {
+  routingKey: string;
+  type: Function;
+  options: RouteOptions;
+}
+
+/** Per-send options of a route. */
+export interface SendOptions {
+  headers?: Record<string, unknown>;
+  messageId?: string;
+  correlationId?: string;
+  /** Per-message TTL in ms. */
+  expiration?: number;
+  priority?: number;
+  /** Send with another routing key than the route's (e.g. a more specific topic). */
+  routingKey?: string;
+  mandatory?: boolean;
+  timeoutMs?: number;
+}

@@ -1,0 +1,183 @@
+import { MessageAction } from './actions';
+import { decodeBody, jsonCodec, type CodecRegistry } from './codec';
+import type { ConsumerPlan } from './consumer-plan';
+import { hasForbiddenHeader, MessageContext } from './context';
+import { DecodeError, type WarrenError } from './errors';
+import type { Logger } from './logger';
+import { asWarrenError, decideOutcome, errorHeaders, type FailureRouter, type Outcome } from './outcome';
+import type { Delivery, DeliveryHandler, FieldTable, OutgoingMessage, Settlement, Transport } from './transport';
+
+/**
+ * A message's path on the consumer side, top to bottom:
+ * receive → decode → validate → resolve handler → run (middleware + method) → ack / retry / dead-letter,
+ * and for requests (`replyTo`) → reply.
+ */
+
+/** What a consume middleware sees: the validated payload and its context. */
+export interface ConsumeInvocation {
+  /** `Class.method` of the consumer. */
+  readonly consumer: string;
+  readonly payload: unknown;
+  readonly context: MessageContext;
+}
+
+/**
+ * Runs around every handler call; call `next()` to continue (or don't, to short-circuit). Errors
+ * thrown here are treated like handler errors.
+ *
+ * @example
+ * ```ts
+ * const timing: ConsumeMiddleware = async (call, next) => {
+ *   const start = performance.now();
+ *   try { return await next(); } finally { metrics.observe(call.consumer, performance.now() - start); }
+ * };
+ * ```
+ */
+export type ConsumeMiddleware = (invocation: ConsumeInvocation, next: () => Promise<unknown>) => Promise<unknown>;
+
+/** How one delivery ended, reported to `WarrenOptions.onSettled` (tests, metrics, audits). */
+export interface SettledEvent {
+  /** `Class.method` of the consumer. */
+  readonly consumer: string;
+  readonly queue: string;
+  readonly messageId?: string;
+  readonly correlationId?: string;
+  readonly attempt: number;
+  /** `handled`: acked after the handler; `replied`: handled and answered; the rest after a failure. */
+  readonly outcome: 'handled' | 'replied' | 'retried' | 'dead-lettered' | 'requeued' | 'rejected' | 'error-replied';
+  /** What the handler returned (for `handled` / `replied`). */
+  readonly result?: unknown;
+  readonly error?: WarrenError;
+  /** The delay before the next attempt (for `retried`). */
+  readonly delayMs?: number;
+}
+
+export interface PipelineDeps {
+  codecs: CodecRegistry;
+  transport: Transport;
+  failures: FailureRouter;
+  logger: Logger;
+  middleware: readonly ConsumeMiddleware[];
+  /** The handler instance for one message (app-scoped, or from a per-message child container). */
+  resolveHandler(plan: ConsumerPlan, context: MessageContext): Record<string, unknown>;
+  onSettled?(event: SettledEvent): void;
+}
+
+/** The highest attempt number Warren believes: a forged header can only shorten retries, never loop. */
+const MAX_ATTEMPT = 1000;
+
+/** Builds the transport handler for one consumer. */
+export function createDeliveryHandler(plan: ConsumerPlan, deps: PipelineDeps): DeliveryHandler {
+  const { codecs, logger } = deps;
+  const method = plan.definition.method;
+  const middleware = deps.middleware;
+  const onSettled = deps.onSettled;
+  const report = (context: MessageContext, outcome: SettledEvent['outcome'], error?: WarrenError, delayMs?: number) => {
+    if (onSettled) onSettled({ consumer: plan.id, queue: plan.queue, messageId: context.messageId, correlationId: context.correlationId, attempt: context.attempt, outcome, error, delayMs });
+  };
+
+  const invoke = (handler: Record<string, unknown>, payload: unknown, context: MessageContext): Promise<unknown> => {
+    const call = () => Promise.resolve((handler[method] as (p: unknown, c: MessageContext) => unknown).call(handler, payload, context));
+    if (middleware.length === 0) return call();
+    const invocation: ConsumeInvocation = { consumer: plan.id, payload, context };
+    const run = (index: number): Promise<unknown> => (index === middleware.length ? call() : middleware[index]!(invocation, () => run(index + 1)));
+    return run(0);
+  };
+
+  return async function handleDelivery(delivery: Delivery): Promise<Settlement> {
+    const context = new MessageContext(delivery, attemptOf(delivery, plan.queue));
+    try {
+      if (hasForbiddenHeader(delivery.properties.headers)) {
+        throw new DecodeError('DECODE_FAILED', 'The message headers contain a forbidden key (__proto__, constructor or prototype).');
+      }
+      const decoded = decodeBody(delivery.body, delivery.properties.contentType, plan.shape, codecs, plan.maxBodyBytes);
+      const validated = plan.validator ? plan.validator.validate(decoded) : decoded;
+      const payload = validated instanceof Promise ? await validated : validated;
+      const handler = deps.resolveHandler(plan, context);
+      const result = await invoke(handler, payload, context);
+      if (result instanceof MessageAction) return await settleFailure(result, delivery, context);
+      if (context.replyTo) await reply(deps.transport, context, result);
+      if (onSettled) onSettled({ consumer: plan.id, queue: plan.queue, messageId: context.messageId, correlationId: context.correlationId, attempt: context.attempt, outcome: context.replyTo ? 'replied' : 'handled', result });
+      return 'ack';
+    } catch (error) {
+      return settleFailure(error, delivery, context);
+    }
+  };
+
+  async function settleFailure(error: unknown, delivery: Delivery, context: MessageContext): Promise<Settlement> {
+    try {
+      if (context.replyTo && !(error instanceof MessageAction)) {
+        // A caller is waiting: answer with the error instead of retrying behind its back.
+        const warrenError = asWarrenError(error);
+        await replyError(deps.transport, context, warrenError).catch((replyFailure: Error) =>
+          logger.warn('could not send an error reply', { consumer: plan.id, messageId: context.messageId, error: replyFailure.message }));
+        if (!warrenError.permanent) {
+          logger.warn('request failed; error sent to the caller', { consumer: plan.id, messageId: context.messageId, correlationId: context.correlationId, code: warrenError.code, error: warrenError.message });
+          report(context, 'error-replied', warrenError);
+          return 'ack';
+        }
+      }
+      const outcome: Outcome = decideOutcome(error, context.attempt, plan);
+      const settlement = await deps.failures.apply(plan, delivery, context, outcome);
+      if (outcome.kind === 'ack') report(context, 'handled');
+      else if (outcome.kind === 'requeue' || settlement === 'requeue') report(context, 'requeued', 'error' in outcome ? outcome.error : undefined);
+      else if (settlement === 'reject') report(context, 'rejected', 'error' in outcome ? outcome.error : undefined);
+      else if (outcome.kind === 'retry') report(context, 'retried', outcome.error, outcome.delayMs);
+      else report(context, 'dead-lettered', outcome.error);
+      return settlement;
+    } catch (unexpected) {
+      logger.error('failure handling failed; rejecting to the dead-letter exchange', { consumer: plan.id, messageId: context.messageId, error: (unexpected as Error).message });
+      report(context, 'rejected', asWarrenError(unexpected));
+      return 'reject';
+    }
+  }
+}
+
+/**
+ * The attempt number: the larger of Warren's own counter and the broker's `x-death` count for this
+ * queue's retry queues. Both can be forged by a publisher, but only upwards — which ends retries
+ * sooner — so neither can make a message loop.
+ */
+export function attemptOf(delivery: Delivery, queue: string): number {
+  const headers = delivery.properties.headers;
+  if (!headers) return 1;
+  let attempt = 1;
+  const own = headers['x-warren-attempt'];
+  if (typeof own === 'number' && Number.isInteger(own) && own > attempt) attempt = own;
+  const deaths = headers['x-death'];
+  if (Array.isArray(deaths)) {
+    let retries = 0;
+    const prefix = `${queue}.retry.`;
+    for (const death of deaths) {
+      const entry = death as Record<string, unknown> | null;
+      if (entry && entry.reason === 'expired' && typeof entry.queue === 'string' && entry.queue.startsWith(prefix) && typeof entry.count === 'number' && entry.count > 0) {
+        retries += entry.count;
+      }
+    }
+    if (retries + 1 > attempt) attempt = retries + 1;
+  }
+  return Math.min(attempt, MAX_ATTEMPT);
+}
+
+function replyMessage(context: MessageContext, body: Buffer, contentType: string, headers?: FieldTable): OutgoingMessage {
+  return {
+    exchange: '',
+    routingKey: context.replyTo!,
+    body,
+    properties: { contentType, correlationId: context.correlationId, headers, deliveryMode: 1, timestamp: Math.floor(Date.now() / 1000) },
+  };
+}
+
+async function reply(transport: Transport, context: MessageContext, result: unknown): Promise<void> {
+  const message = Buffer.isBuffer(result)
+    ? replyMessage(context, result, 'application/octet-stream')
+    : typeof result === 'string'
+      ? replyMessage(context, Buffer.from(result, 'utf8'), 'text/plain')
+      : replyMessage(context, jsonCodec.encode(result ?? null), 'application/json');
+  await transport.publish(message, { confirm: false });
+}
+
+async function replyError(transport: Transport, context: MessageContext, error: ReturnType<typeof asWarrenError>): Promise<void> {
+  const body = jsonCodec.encode({ error: { code: error.code, message: error.message } });
+  await transport.publish(replyMessage(context, body, 'application/json', errorHeaders(error)), { confirm: false });
+}

@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import { decodeBody, jsonCodec, type CodecRegistry } from './codec';
+import { resolveName } from './consumer-plan';
+import type { Route } from './decorators';
+import { ConfigurationError, RemoteError } from './errors';
+import { getPublisherRoutes, type Class, type PublisherDefinition } from './metadata';
+import type { RouteDefinition, SendOptions } from './options';
+import type { ExchangeSpec, FieldTable, MessageProperties, OutgoingMessage, Transport } from './transport';
+import { createPayloadValidator, type PayloadValidator, type ValidationSettings } from './validation';
+
+/** What publishing needs from the app. */
+export interface PublishingDeps {
+  transport: Transport;
+  codecs: CodecRegistry;
+  env: Record<string, string | undefined>;
+  validation: ValidationSettings;
+  /** Default confirm timeout (ms). */
+  publishTimeoutMs: number;
+  /** Default request timeout (ms). */
+  requestTimeoutMs: number;
+  /** `appId` property on every message (the service's name). */
+  appId?: string;
+}
+
+/** A publisher class with its exchange resolved: what the app declares and the CLI documents. */
+export interface PublisherPlan {
+  readonly publisherClass: Class;
+  readonly exchange: ExchangeSpec;
+  readonly mandatory: boolean;
+  readonly routes: ReadonlyArray<{ property: string; route: RouteDefinition }>;
+}
+
+export function planPublisher(definition: PublisherDefinition, env: Record<string, string | undefined>): PublisherPlan {
+  const name = resolveName(definition.exchange, env, `@Publisher exchange of ${definition.publisherClass.name}`);
+  const type = definition.options.type ?? 'direct';
+  if (name === '' && type !== 'direct') throw new ConfigurationError(`${definition.publisherClass.name}: the default exchange "" is a direct exchange.`);
+  return {
+    publisherClass: definition.publisherClass,
+    exchange: { name, type, durable: definition.options.exchange?.durable ?? true, autoDelete: definition.options.exchange?.autoDelete ?? false, arguments: definition.options.exchange?.arguments },
+    mandatory: definition.options.mandatory ?? type === 'direct',
+    routes: getPublisherRoutes(definition.publisherClass),
+  };
+}
+
+/**
+ * Creates an instance of a publisher class whose routes send through `deps.transport`:
+ * each send validates, encodes, publishes (persistent, confirmed) and reports unroutable messages.
+ */
+export function createBoundPublisher(definition: PublisherDefinition, plan: PublisherPlan, deps: PublishingDeps): object {
+  const instance = new definition.publisherClass() as Record<string, unknown>;
+  for (const { property, route } of plan.routes) {
+    instance[property] = createSend(definition, plan, route, deps);
+  }
+  return instance;
+}
+
+function createSend(definition: PublisherDefinition, plan: PublisherPlan, route: RouteDefinition, deps: PublishingDeps): Route<unknown, unknown> {
+  const { options: publisherOptions } = definition;
+  const exchange = plan.exchange.name;
+  const encode = encoderFor(route.type, publisherOptions.validate === false ? undefined : deps.validation);
+  const confirm = route.options.confirm ?? publisherOptions.confirm ?? true;
+  const mandatory = route.options.mandatory ?? plan.mandatory;
+  const timeoutMs = publisherOptions.timeoutMs ?? deps.publishTimeoutMs;
+  const replyValidator = replyValidatorFor(route, deps.validation);
+
+  const build = (message: unknown, options: SendOptions = {}): OutgoingMessage => {
+    const { body, contentType } = encode(message);
+    const properties: MessageProperties = {
+      contentType,
+      deliveryMode: route.options.persistent === false ? 1 : 2,
+      messageId: options.messageId ?? randomUUID(),
+      timestamp: Math.floor(Date.now() / 1000),
+    };
+    if (options.correlationId !== undefined) properties.correlationId = options.correlationId;
+    if (options.headers !== undefined) properties.headers = options.headers as FieldTable;
+    if (options.expiration !== undefined) properties.expiration = String(options.expiration);
+    if (options.priority !== undefined) properties.priority = options.priority;
+    if (deps.appId !== undefined) properties.appId = deps.appId;
+    return { exchange, routingKey: options.routingKey ?? route.routingKey, body, properties, mandatory: options.mandatory ?? mandatory };
+  };
+
+  const send = (async (message: unknown, options?: SendOptions) => {
+    await deps.transport.publish(build(message, options), { confirm, timeoutMs: options?.timeoutMs ?? timeoutMs });
+  }) as Route<unknown, unknown>;
+
+  send.request = async (message: unknown, options?: SendOptions) => {
+    const outgoing = build(message, options);
+    outgoing.properties.correlationId ??= outgoing.properties.messageId;
+    const replyDelivery = await deps.transport.request(outgoing, { timeoutMs: options?.timeoutMs ?? deps.requestTimeoutMs });
+    const headers = replyDelivery.properties.headers;
+    if (headers && typeof headers['x-warren-error-code'] === 'string') {
+      throw new RemoteError(headers['x-warren-error-code'], `The handler of "${outgoing.routingKey}" on exchange "${exchange}" failed: ${String(headers['x-warren-error-message'] ?? 'no message')}`);
+    }
+    return replyValidator(replyDelivery.body, replyDelivery.properties.contentType, deps.codecs);
+  };
+  return send;
+}
+
+type Encoder = (message: unknown) => { body: Buffer; contentType: string };
+
+function encoderFor(type: Function, validation: ValidationSettings | undefined): Encoder {
+  if (type === Buffer) {
+    return (message) => {
+      if (!Buffer.isBuffer(message)) throw new ConfigurationError('This route sends bytes: pass a Buffer.');
+      return { body: message, contentType: 'application/octet-stream' };
+    };
+  }
+  if (type === String) return (message) => ({ body: Buffer.from(String(message), 'utf8'), contentType: 'text/plain; charset=utf-8' });
+  if (type === Object || !validation) return (message) => ({ body: jsonCodec.encode(message), contentType: 'application/json' });
+  const validator: PayloadValidator<unknown> = createPayloadValidator(type as Class, validation);
+  return (message) => {
+    // Validation throws PayloadValidationError before anything is sent.
+    const validated = validator.validate(message);
+    if (validated instanceof Promise) {
+      throw new ConfigurationError(`${type.name} has async validators; they cannot run on the publish path. Use { validate: false } on the publisher.`);
+    }
+    return { body: jsonCodec.encode(validated), contentType: 'application/json' };
+  };
+}
+
+function replyValidatorFor(route: RouteDefinition, validation: ValidationSettings) {
+  const type = route.options.reply;
+  const validator = typeof type === 'function' && type !== Buffer && type !== String && type !== Object
+    ? createPayloadValidator(type as Class, validation)
+    : undefined;
+  const shape = type === Buffer ? 'bytes' : type === String ? 'text' : 'value';
+  return async (body: Buffer, contentType: string | undefined, codecs: CodecRegistry): Promise<unknown> => {
+    const value = decodeBody(body, contentType, shape, codecs, Number.MAX_SAFE_INTEGER);
+    return validator ? validator.validate(value) : value;
+  };
+}
