@@ -16,6 +16,8 @@ async function main(): Promise<void> {
   const events = app.get(OrderEvents);
   const book = app.get(OrderBook);
   try {
+    // On a real broker the DLQ outlives the demo: start from an empty one so the count below is this run's.
+    await app.transport.purgeQueue('orders.order-created.dlq');
     await events.hello('Hello');
     await events.created({ orderId: randomUUID(), items: [{ sku: 'BOOK-1', qty: 2 }] });
     try {

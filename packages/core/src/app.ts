@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { container as rootContainer, type DependencyContainer, type InjectionToken } from 'tsyringe';
 import { AmqpTransport } from './amqp-transport';
 import type { TlsOptions } from './amqp-url';
@@ -7,19 +8,20 @@ import { MessageContext } from './context';
 import { ConfigurationError } from './errors';
 import { jsonLogger, type Logger } from './logger';
 import { MemoryTransport } from './memory-transport';
-import { constructorParameterTypes, getConsumers, getPublisher, type Class } from './metadata';
-import type { RetryPolicy } from './options';
+import { constructorParameterTypes, getConsumers, getPublisher, type Class, type ConsumerDefinition, type PublisherDefinition } from './metadata';
+import { assertValidConfig, type WarrenConfig } from './config';
+import { startHealthServer } from './health-server';
+import type { Server } from 'node:http';
 import { FailureRouter } from './outcome';
 import { createDeliveryHandler, type ConsumeMiddleware, type SettledEvent } from './pipeline';
-import { createBoundPublisher, planPublisher, type PublisherPlan } from './publishing';
+import { createBoundPublisher, planPublisher, publishThrough, type PublisherPlan, type PublishingDeps, type PublishMiddleware } from './publishing';
+import { createTelemetry } from './telemetry';
 import { scanModules } from './scan';
-import type { FieldTable, Subscription, Transport, TransportEvents } from './transport';
+import type { FieldTable, OutgoingMessage, Subscription, Transport, TransportEvents } from './transport';
 import type { ValidationSettings } from './validation';
 
 /** Options of {@link Warren.start}. */
-export interface WarrenOptions {
-  /** Broker URL(s). Default: `AMQP_URL`; without either, the embedded in-memory broker. */
-  url?: string | readonly string[];
+export interface WarrenOptions extends WarrenConfig {
   /** A ready transport (tests, custom brokers); overrides `url`. */
   transport?: Transport;
   /** Handler classes (with `@Consumer` methods). */
@@ -31,36 +33,27 @@ export interface WarrenOptions {
   /** The tsyringe container to resolve handlers from (a child of it is used). */
   container?: DependencyContainer;
   logger?: Logger;
-  /** Name of the service: `appId` on published messages and the connection name. */
-  name?: string;
-  /** Defaults for every consumer. */
-  prefetch?: number;
-  concurrency?: number;
-  retry?: RetryPolicy;
-  validation?: ValidationSettings;
-  /** Bodies larger than this are dead-lettered unread (default 16 MiB). */
-  maxBodyBytes?: number;
   codecs?: Codec[];
-  middleware?: ConsumeMiddleware[];
+  /** Chains around every handler call and every publish (Warren's own telemetry runs outermost). */
+  middleware?: { consume?: ConsumeMiddleware[]; publish?: PublishMiddleware[] };
+  /** OpenTelemetry spans, trace propagation and metrics through @opentelemetry/api (default true). */
+  telemetry?: boolean;
   /** Called once per delivery with how it ended (handled, retried, dead-lettered…). Must not throw. */
   onSettled?: (event: SettledEvent) => void;
-  /** TLS options for amqps:// (ca, cert, key, servername…). */
-  tls?: TlsOptions;
-  /** Heartbeat in seconds (default 20). */
-  heartbeat?: number;
-  /** Publish confirm timeout in ms (default 10,000). */
-  publishTimeoutMs?: number;
-  /** Request (RPC) timeout in ms (default 30,000). */
-  requestTimeoutMs?: number;
-  /** How long `close()` waits for running handlers (default 30,000 ms). */
-  shutdownTimeoutMs?: number;
+  /** Broker URL(s). Default: `AMQP_URL`; without either, the embedded in-memory broker. */
+  url?: string | readonly string[];
+  /** Name of the service: `appId` on published messages and the connection name. */
+  name?: string;
+  /** Validation defaults for every consumer and publisher. */
+  validation?: ValidationSettings;
   /** Where `${ENV}` placeholders are looked up (default `process.env`). */
   env?: Record<string, string | undefined>;
 }
 
 /** What `app.health()` reports. */
 export interface HealthReport {
-  status: 'up' | 'down';
+  /** `up`: connected, every consumer attached. `down`: starting, reconnecting or closing. `closed`: stopped. */
+  status: 'up' | 'down' | 'closed';
   transport: string;
   connected: boolean;
   consumers: Array<{ consumer: string; queue: string; attached: boolean }>;
@@ -80,6 +73,8 @@ export interface HealthReport {
 export class Warren {
   private closing?: Promise<void>;
   private lastError?: string;
+  private healthServer?: Server;
+  private closed = false;
 
   private constructor(
     /** The broker transport in use. */
@@ -88,17 +83,24 @@ export class Warren {
     readonly container: DependencyContainer,
     /** Every consumer with names resolved and defaults applied. */
     readonly consumers: readonly ConsumerPlan[],
-    readonly publishers: readonly PublisherPlan[],
+    private readonly publisherPlans: PublisherPlan[],
     private readonly subscriptions: Map<string, Subscription>,
     readonly logger: Logger,
     private readonly shutdownTimeoutMs: number,
+    private readonly publishing: PublishingDeps,
   ) {}
+
+  /** Every bound publisher class with its exchange resolved. */
+  get publishers(): readonly PublisherPlan[] {
+    return this.publisherPlans;
+  }
 
   /**
    * Scans the handler classes, declares their topology, binds publishers and starts consuming.
    * Fails fast, naming the class and method, on conflicting or incomplete declarations.
    */
   static async start(options: WarrenOptions = {}): Promise<Warren> {
+    assertValidConfig(options);
     const env = options.env ?? process.env;
     const logger = options.logger ?? jsonLogger({ name: options.name });
     const collected = collectClasses(options);
@@ -109,7 +111,7 @@ export class Warren {
       validation: options.validation ?? {},
       maxBodyBytes: options.maxBodyBytes ?? 16 * 1024 * 1024,
     };
-    const consumers = collected.handlers.flatMap((h) => getConsumers(h).map((d) => planConsumer(d, defaults, env)));
+    const consumers = collected.handlers.flatMap((h) => getConsumers(h).map((d) => planConsumer(withOverrides(d, options.consumers), defaults, env)));
     assertNoConflicts(consumers);
     const publishers = collected.publishers.map((p) => planPublisher(getPublisher(p)!, env));
 
@@ -129,19 +131,26 @@ export class Warren {
     const transport = options.transport ?? createTransport(options, env, logger, events);
     const container = (options.container ?? rootContainer).createChildContainer();
     const codecs = new CodecRegistry(options.codecs);
+    const telemetry = options.telemetry === false ? undefined : createTelemetry(options.name);
+    const consumeMiddleware = [...(telemetry ? [telemetry.consume] : []), ...(options.middleware?.consume ?? [])];
+    const publishMiddleware = [...(telemetry ? [telemetry.publish] : []), ...(options.middleware?.publish ?? [])];
+    const onSettled = telemetry
+      ? (event: SettledEvent) => { telemetry.settled(event); options.onSettled?.(event); }
+      : options.onSettled;
     try {
       await transport.connect();
-      const publishing = {
+      const publishing: PublishingDeps = {
         transport, codecs, env, validation: options.validation ?? {},
         publishTimeoutMs: options.publishTimeoutMs ?? 10_000,
         requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
         appId: options.name,
+        middleware: publishMiddleware,
       };
       if (publishers.length) await transport.declare({ exchanges: publishers.filter((p) => p.exchange.name !== '').map((p) => p.exchange) });
       for (const plan of publishers) {
         container.registerInstance(plan.publisherClass, createBoundPublisher(getPublisher(plan.publisherClass)!, plan, publishing));
       }
-      app = new Warren(transport, container, consumers, publishers, subscriptions, logger, options.shutdownTimeoutMs ?? 30_000);
+      app = new Warren(transport, container, consumers, publishers, subscriptions, logger, options.shutdownTimeoutMs ?? 30_000, publishing);
       const failures = new FailureRouter(transport, logger);
       const appScoped = new Map<Class, Record<string, unknown>>();
       const resolveHandler = (plan: ConsumerPlan, context: MessageContext): Record<string, unknown> => {
@@ -152,14 +161,19 @@ export class Warren {
           return child.resolve(type) as Record<string, unknown>;
         }
         let instance = appScoped.get(type);
-        if (!instance) appScoped.set(type, (instance = container.resolve(type) as Record<string, unknown>));
+        if (!instance) {
+          // One instance for the app's lifetime, and the same one app.get(Handler) returns.
+          if (!container.isRegistered(type, true)) container.registerSingleton(type);
+          appScoped.set(type, (instance = container.resolve(type) as Record<string, unknown>));
+        }
         return instance;
       };
       for (const plan of consumers) {
         if (plan.scope === 'app') resolveHandler(plan, undefined as never); // fail at start if a dependency is missing
-        const handler = createDeliveryHandler(plan, { codecs, transport, failures, logger, middleware: options.middleware ?? [], resolveHandler, onSettled: options.onSettled });
+        const handler = createDeliveryHandler(plan, { codecs, transport, failures, logger, middleware: consumeMiddleware, resolveHandler, onSettled });
         subscriptions.set(plan.id, await transport.subscribe({ queue: plan.queue, prefetch: plan.prefetch, concurrency: plan.concurrency, topology: plan.topology }, handler));
       }
+      if (options.health) app.healthServer = await startHealthServer(() => app!.health(), options.health);
       logger.info('warren started', { transport: transport.description, consumers: consumers.map((c) => `${c.id} ← ${c.queue}`), publishers: publishers.map((p) => p.publisherClass.name) });
       return app;
     } catch (error) {
@@ -193,9 +207,27 @@ export class Warren {
     return app;
   }
 
+  /** Where the health endpoint listens (with `health: { port }`), e.g. to read the port chosen for port 0. */
+  get healthAddress(): ReturnType<Server['address']> | undefined {
+    return this.healthServer?.address();
+  }
+
   /** Resolves a class (a publisher, a service) from the app's container. */
   get<T>(token: InjectionToken<T>): T {
+    if (typeof token === 'function' && !this.container.isRegistered(token, true)) {
+      const definition = getPublisher(token);
+      // A publisher no handler injects: bind it now; its exchange is declared before its first send.
+      if (definition) this.bindPublisher(definition);
+    }
     return this.container.resolve(token);
+  }
+
+  private bindPublisher(definition: PublisherDefinition): void {
+    const plan = planPublisher(definition, this.publishing.env);
+    const declared = plan.exchange.name === '' ? Promise.resolve() : this.transport.declare({ exchanges: [plan.exchange] });
+    declared.catch((error: Error) => this.logger.error('could not declare a publisher exchange', { exchange: plan.exchange.name, error: error.message }));
+    this.container.registerInstance(definition.publisherClass, createBoundPublisher(definition, plan, { ...this.publishing, declared }));
+    this.publisherPlans.push(plan);
   }
 
   /**
@@ -205,10 +237,11 @@ export class Warren {
   async publish(exchange: string, routingKey: string, payload: unknown, options: { headers?: FieldTable; mandatory?: boolean; contentType?: string; messageId?: string; correlationId?: string } = {}): Promise<void> {
     const body = Buffer.isBuffer(payload) ? payload : typeof payload === 'string' ? Buffer.from(payload, 'utf8') : jsonCodec.encode(payload);
     const contentType = options.contentType ?? (Buffer.isBuffer(payload) ? 'application/octet-stream' : typeof payload === 'string' ? 'text/plain' : 'application/json');
-    await this.transport.publish({
+    const message: OutgoingMessage = {
       exchange, routingKey, body, mandatory: options.mandatory,
-      properties: { contentType, headers: options.headers, deliveryMode: 2, messageId: options.messageId ?? globalThis.crypto.randomUUID(), correlationId: options.correlationId, timestamp: Math.floor(Date.now() / 1000) },
-    });
+      properties: { contentType, headers: options.headers, deliveryMode: 2, messageId: options.messageId ?? randomUUID(), correlationId: options.correlationId, timestamp: Math.floor(Date.now() / 1000) },
+    };
+    await publishThrough(this.publishing.middleware, message, (m) => this.transport.publish(m));
   }
 
   /** Connection and consumer state, for probes and dashboards. */
@@ -216,7 +249,7 @@ export class Warren {
     const consumers = this.consumers.map((c) => ({ consumer: c.id, queue: c.queue, attached: this.subscriptions.get(c.id)?.attached ?? false }));
     const connected = this.transport.connected;
     return {
-      status: !this.closing && connected && consumers.every((c) => c.attached) ? 'up' : 'down',
+      status: this.closed ? 'closed' : !this.closing && connected && consumers.every((c) => c.attached) ? 'up' : 'down',
       transport: this.transport.description,
       connected,
       consumers,
@@ -240,6 +273,8 @@ export class Warren {
       clearTimeout(timer);
       if (timedOut) this.logger.warn('handlers still running at the shutdown timeout; their messages will be redelivered', { timeoutMs: this.shutdownTimeoutMs });
       await this.transport.close();
+      await new Promise((resolve) => (this.healthServer ? this.healthServer.close(resolve) : resolve(undefined)));
+      this.closed = true;
       this.logger.info('warren stopped');
     })();
     return this.closing;
@@ -282,6 +317,14 @@ function collectClasses(options: WarrenOptions): { handlers: Class[]; publishers
   };
   handlers.forEach(visit);
   return { handlers: [...handlers], publishers: [...publishers] };
+}
+
+function withOverrides(definition: ConsumerDefinition, overrides: WarrenConfig['consumers']): ConsumerDefinition {
+  if (!overrides) return definition;
+  const byId = overrides[`${definition.handlerClass.name}.${definition.method}`];
+  const byQueue = typeof definition.options.queue === 'string' ? overrides[definition.options.queue] : undefined;
+  const extra = byId ?? byQueue;
+  return extra ? { ...definition, options: { ...definition.options, ...extra } } : definition;
 }
 
 function assertNoConflicts(consumers: readonly ConsumerPlan[]): void {

@@ -38,6 +38,8 @@ export interface ConsumerPlan {
   readonly deadLetter: { readonly exchange: string; readonly routingKey: string; readonly queue?: string };
   readonly maxBodyBytes: number;
   readonly scope: 'app' | 'message';
+  /** Batch consumption: up to `size` messages or `timeMs` of waiting per handler call. */
+  readonly batch?: { readonly size: number; readonly timeMs: number };
   readonly topology: Topology;
 }
 
@@ -68,8 +70,11 @@ export function planConsumer(definition: ConsumerDefinition, defaults: ConsumerD
   const exchangeType = options.exchangeType ?? 'direct';
   const routingKeys = definition.routingKeys.map((k) => resolveName(k, env, `@Consumer routing key of ${id}`));
   const queue = options.queue ? resolveName(options.queue, env, `queue of ${id}`) : `${exchange || 'default'}.${definition.handlerClass.name}.${definition.method}`;
-  const prefetch = options.prefetch ?? Math.max(defaults.prefetch, options.concurrency ?? 0);
-  const concurrency = options.concurrency ?? Math.min(defaults.concurrency, prefetch);
+  const batch = options.batch ? { size: options.batch.size, timeMs: options.batch.timeMs ?? 100 } : undefined;
+  if (batch && !(Number.isInteger(batch.size) && batch.size >= 1 && batch.timeMs >= 0)) throw new ConfigurationError(`${id}: batch.size must be a whole number ≥ 1 and batch.timeMs ≥ 0.`);
+  const prefetch = options.prefetch ?? Math.max(defaults.prefetch, options.concurrency ?? 0, batch?.size ?? 0);
+  const concurrency = options.concurrency ?? (batch ? Math.max(batch.size, Math.min(defaults.concurrency, prefetch)) : Math.min(defaults.concurrency, prefetch));
+  if (batch && concurrency < batch.size) throw new ConfigurationError(`${id}: concurrency (${concurrency}) must be ≥ batch.size (${batch.size}), so a whole batch can be held while it forms.`);
   if (!(Number.isInteger(prefetch) && prefetch >= 1)) throw new ConfigurationError(`${id}: prefetch must be a whole number ≥ 1 (got ${prefetch}).`);
   if (!(Number.isInteger(concurrency) && concurrency >= 1)) throw new ConfigurationError(`${id}: concurrency must be a whole number ≥ 1 (got ${concurrency}).`);
   if (prefetch < concurrency) {
@@ -97,6 +102,7 @@ export function planConsumer(definition: ConsumerDefinition, defaults: ConsumerD
     id, definition, exchange, exchangeType, routingKeys, queue, prefetch, concurrency, shape, payloadType, validator, retry, retryQueues, deadLetter,
     maxBodyBytes: options.maxBodyBytes ?? defaults.maxBodyBytes,
     scope: options.scope ?? 'app',
+    batch,
     topology: topologyOf({ exchange, exchangeType, routingKeys, queue, retryQueues, deadLetter }, definition),
   };
 }

@@ -1,5 +1,8 @@
 import type { Delivery, MessageProperties } from './transport';
 
+/** The highest attempt number Warren believes: a forged header can only shorten retries, never loop. */
+const MAX_ATTEMPT = 1000;
+
 /** Header and property keys that could reach an object prototype if copied naively. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
@@ -75,4 +78,30 @@ export function hasForbiddenHeader(headers: Record<string, unknown> | undefined)
   if (Object.getPrototypeOf(headers) !== Object.prototype && Object.getPrototypeOf(headers) !== null) return true;
   for (const key of Object.keys(headers)) if (FORBIDDEN_KEYS.has(key)) return true;
   return false;
+}
+
+/**
+ * The attempt number: the larger of Warren's own counter and the broker's `x-death` count for this
+ * queue's retry queues. Both can be forged by a publisher, but only upwards — which ends retries
+ * sooner — so neither can make a message loop.
+ */
+export function attemptOf(delivery: Delivery, queue: string): number {
+  const headers = delivery.properties.headers;
+  if (!headers) return 1;
+  let attempt = 1;
+  const own = headers['x-warren-attempt'];
+  if (typeof own === 'number' && Number.isInteger(own) && own > attempt) attempt = own;
+  const deaths = headers['x-death'];
+  if (Array.isArray(deaths)) {
+    let retries = 0;
+    const prefix = `${queue}.retry.`;
+    for (const death of deaths) {
+      const entry = death as Record<string, unknown> | null;
+      if (entry && entry.reason === 'expired' && typeof entry.queue === 'string' && entry.queue.startsWith(prefix) && typeof entry.count === 'number' && entry.count > 0) {
+        retries += entry.count;
+      }
+    }
+    if (retries + 1 > attempt) attempt = retries + 1;
+  }
+  return Math.min(attempt, MAX_ATTEMPT);
 }

@@ -30,14 +30,22 @@ export type { ConsumeMiddleware, ConsumeInvocation, SettledEvent } from './pipel
 export { planConsumer, resolveName, retryDelay, DEAD_LETTER_EXCHANGE } from './consumer-plan';
 export type { ConsumerPlan, ConsumerDefaults } from './consumer-plan';
 export { planPublisher } from './publishing';
-export type { PublisherPlan } from './publishing';
+export type { PublisherPlan, PublishMiddleware } from './publishing';
+export { createTelemetry } from './telemetry';
+export { configFromEnv, assertValidConfig } from './config';
+export type { WarrenConfig } from './config';
+export { startHealthServer } from './health-server';
+export { inbox, MemoryInboxStore } from './inbox';
+export type { InboxStore } from './inbox';
+export type { Telemetry } from './telemetry';
 export { getConsumers, getPublisher, getPublisherRoutes, isHandlerClass } from './metadata';
 export type { ConsumerDefinition, PublisherDefinition, Class } from './metadata';
 export { scanModules } from './scan';
 export { AmqpTransport } from './amqp-transport';
 export type { AmqpTransportOptions } from './amqp-transport';
 export { MemoryTransport } from './memory-transport';
-export { redactUrl } from './redact';
+export { redactUrl, redactText } from './redact';
+export { topicMatches, topicPattern, topicWords } from './memory/routing';
 export type {
   Transport, TransportEvents, Delivery, FetchedMessage, OutgoingMessage, MessageProperties, Settlement, DeliveryHandler,
   SubscribeOptions, Subscription, PublishOptions, RequestOptions, QueueInfo, Topology, ExchangeSpec, QueueSpec,

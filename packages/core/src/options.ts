@@ -72,6 +72,11 @@ export interface ConsumerOptions {
   /** Larger bodies are dead-lettered unread (default: the app's, 16 MiB). */
   maxBodyBytes?: number;
   /**
+   * Receive messages in batches: the handler gets `(payloads: T[], contexts: MessageContext[])`.
+   * Set `message` to the element class (an array parameter type says nothing about its elements).
+   */
+  batch?: { size: number; timeMs?: number };
+  /**
    * `app` (default): one handler instance for the app's lifetime. `message`: a child container and
    * a fresh instance per message, so `Lifecycle.ContainerScoped` dependencies live one message.
    */

@@ -1,11 +1,12 @@
 import { MessageAction } from './actions';
 import { decodeBody, jsonCodec, type CodecRegistry } from './codec';
 import type { ConsumerPlan } from './consumer-plan';
-import { hasForbiddenHeader, MessageContext } from './context';
+import { attemptOf, hasForbiddenHeader, MessageContext } from './context';
 import { DecodeError, type WarrenError } from './errors';
 import type { Logger } from './logger';
 import { asWarrenError, decideOutcome, errorHeaders, type FailureRouter, type Outcome } from './outcome';
 import type { Delivery, DeliveryHandler, FieldTable, OutgoingMessage, Settlement, Transport } from './transport';
+import { createBatchHandler } from './batch';
 
 /**
  * A message's path on the consumer side, top to bottom:
@@ -63,100 +64,97 @@ export interface PipelineDeps {
   onSettled?(event: SettledEvent): void;
 }
 
-/** The highest attempt number Warren believes: a forged header can only shorten retries, never loop. */
-const MAX_ATTEMPT = 1000;
+
+/** The stages of a message's path, shared by single and batch consumers. */
+export interface PipelineStages {
+  /** Decode and validate: the payload, or a thrown DecodeError / PayloadValidationError. */
+  prepare(delivery: Delivery): unknown;
+  /** Runs the consume middleware and the handler method with `args`. */
+  invoke(context: MessageContext, payload: unknown, args: unknown[]): Promise<unknown>;
+  /** After success: the reply for requests, then the `handled` / `replied` report. */
+  succeed(context: MessageContext, result: unknown): Promise<Settlement>;
+  /** After failure: the outcome (retry, dead-letter, error reply…) applied, then reported. */
+  fail(error: unknown, delivery: Delivery, context: MessageContext): Promise<Settlement>;
+}
 
 /** Builds the transport handler for one consumer. */
 export function createDeliveryHandler(plan: ConsumerPlan, deps: PipelineDeps): DeliveryHandler {
-  const { codecs, logger } = deps;
-  const method = plan.definition.method;
-  const middleware = deps.middleware;
-  const onSettled = deps.onSettled;
-  const report = (context: MessageContext, outcome: SettledEvent['outcome'], error?: WarrenError, delayMs?: number) => {
-    if (onSettled) onSettled({ consumer: plan.id, queue: plan.queue, messageId: context.messageId, correlationId: context.correlationId, attempt: context.attempt, outcome, error, delayMs });
-  };
-
-  const invoke = (handler: Record<string, unknown>, payload: unknown, context: MessageContext): Promise<unknown> => {
-    const call = () => Promise.resolve((handler[method] as (p: unknown, c: MessageContext) => unknown).call(handler, payload, context));
-    if (middleware.length === 0) return call();
-    const invocation: ConsumeInvocation = { consumer: plan.id, payload, context };
-    const run = (index: number): Promise<unknown> => (index === middleware.length ? call() : middleware[index]!(invocation, () => run(index + 1)));
-    return run(0);
-  };
-
+  const stages = createStages(plan, deps);
+  if (plan.batch) return createBatchHandler(plan, stages);
   return async function handleDelivery(delivery: Delivery): Promise<Settlement> {
     const context = new MessageContext(delivery, attemptOf(delivery, plan.queue));
     try {
+      const prepared = stages.prepare(delivery);
+      const payload = prepared instanceof Promise ? await prepared : prepared;
+      const result = await stages.invoke(context, payload, [payload, context]);
+      if (result instanceof MessageAction) return await stages.fail(result, delivery, context);
+      return await stages.succeed(context, result);
+    } catch (error) {
+      return stages.fail(error, delivery, context);
+    }
+  };
+}
+
+function createStages(plan: ConsumerPlan, deps: PipelineDeps): PipelineStages {
+  const { codecs, logger, middleware, onSettled } = deps;
+  const method = plan.definition.method;
+  const report = (context: MessageContext, outcome: SettledEvent['outcome'], error?: WarrenError, delayMs?: number, result?: unknown) => {
+    if (onSettled) onSettled({ consumer: plan.id, queue: plan.queue, messageId: context.messageId, correlationId: context.correlationId, attempt: context.attempt, outcome, error, delayMs, result });
+  };
+
+  return {
+    prepare(delivery) {
       if (hasForbiddenHeader(delivery.properties.headers)) {
         throw new DecodeError('DECODE_FAILED', 'The message headers contain a forbidden key (__proto__, constructor or prototype).');
       }
       const decoded = decodeBody(delivery.body, delivery.properties.contentType, plan.shape, codecs, plan.maxBodyBytes);
-      const validated = plan.validator ? plan.validator.validate(decoded) : decoded;
-      const payload = validated instanceof Promise ? await validated : validated;
+      return plan.validator ? plan.validator.validate(decoded) : decoded;
+    },
+
+    invoke(context, payload, args) {
       const handler = deps.resolveHandler(plan, context);
-      const result = await invoke(handler, payload, context);
-      if (result instanceof MessageAction) return await settleFailure(result, delivery, context);
+      const call = () => Promise.resolve((handler[method] as (...a: unknown[]) => unknown).apply(handler, args));
+      if (middleware.length === 0) return call();
+      const invocation: ConsumeInvocation = { consumer: plan.id, payload, context };
+      const run = (index: number): Promise<unknown> => (index === middleware.length ? call() : middleware[index]!(invocation, () => run(index + 1)));
+      return run(0);
+    },
+
+    async succeed(context, result) {
       if (context.replyTo) await reply(deps.transport, context, result);
-      if (onSettled) onSettled({ consumer: plan.id, queue: plan.queue, messageId: context.messageId, correlationId: context.correlationId, attempt: context.attempt, outcome: context.replyTo ? 'replied' : 'handled', result });
+      report(context, context.replyTo ? 'replied' : 'handled', undefined, undefined, result);
       return 'ack';
-    } catch (error) {
-      return settleFailure(error, delivery, context);
-    }
-  };
+    },
 
-  async function settleFailure(error: unknown, delivery: Delivery, context: MessageContext): Promise<Settlement> {
-    try {
-      if (context.replyTo && !(error instanceof MessageAction)) {
-        // A caller is waiting: answer with the error instead of retrying behind its back.
-        const warrenError = asWarrenError(error);
-        await replyError(deps.transport, context, warrenError).catch((replyFailure: Error) =>
-          logger.warn('could not send an error reply', { consumer: plan.id, messageId: context.messageId, error: replyFailure.message }));
-        if (!warrenError.permanent) {
-          logger.warn('request failed; error sent to the caller', { consumer: plan.id, messageId: context.messageId, correlationId: context.correlationId, code: warrenError.code, error: warrenError.message });
-          report(context, 'error-replied', warrenError);
-          return 'ack';
+    async fail(error, delivery, context) {
+      try {
+        if (context.replyTo && !(error instanceof MessageAction)) {
+          // A caller is waiting: answer with the error instead of retrying behind its back.
+          const warrenError = asWarrenError(error);
+          await replyError(deps.transport, context, warrenError).catch((replyFailure: Error) =>
+            logger.warn('could not send an error reply', { consumer: plan.id, messageId: context.messageId, error: replyFailure.message }));
+          if (!warrenError.permanent) {
+            logger.warn('request failed; error sent to the caller', { consumer: plan.id, messageId: context.messageId, correlationId: context.correlationId, code: warrenError.code, error: warrenError.message });
+            report(context, 'error-replied', warrenError);
+            return 'ack';
+          }
         }
+        const outcome: Outcome = decideOutcome(error, context.attempt, plan);
+        const settlement = await deps.failures.apply(plan, delivery, context, outcome);
+        const cause = 'error' in outcome ? outcome.error : undefined;
+        if (outcome.kind === 'ack') report(context, 'handled');
+        else if (outcome.kind === 'requeue' || settlement === 'requeue') report(context, 'requeued', cause);
+        else if (settlement === 'reject') report(context, 'rejected', cause);
+        else if (outcome.kind === 'retry') report(context, 'retried', cause, outcome.delayMs);
+        else report(context, 'dead-lettered', cause);
+        return settlement;
+      } catch (unexpected) {
+        logger.error('failure handling failed; rejecting to the dead-letter exchange', { consumer: plan.id, messageId: context.messageId, error: (unexpected as Error).message });
+        report(context, 'rejected', asWarrenError(unexpected));
+        return 'reject';
       }
-      const outcome: Outcome = decideOutcome(error, context.attempt, plan);
-      const settlement = await deps.failures.apply(plan, delivery, context, outcome);
-      if (outcome.kind === 'ack') report(context, 'handled');
-      else if (outcome.kind === 'requeue' || settlement === 'requeue') report(context, 'requeued', 'error' in outcome ? outcome.error : undefined);
-      else if (settlement === 'reject') report(context, 'rejected', 'error' in outcome ? outcome.error : undefined);
-      else if (outcome.kind === 'retry') report(context, 'retried', outcome.error, outcome.delayMs);
-      else report(context, 'dead-lettered', outcome.error);
-      return settlement;
-    } catch (unexpected) {
-      logger.error('failure handling failed; rejecting to the dead-letter exchange', { consumer: plan.id, messageId: context.messageId, error: (unexpected as Error).message });
-      report(context, 'rejected', asWarrenError(unexpected));
-      return 'reject';
-    }
-  }
-}
-
-/**
- * The attempt number: the larger of Warren's own counter and the broker's `x-death` count for this
- * queue's retry queues. Both can be forged by a publisher, but only upwards — which ends retries
- * sooner — so neither can make a message loop.
- */
-export function attemptOf(delivery: Delivery, queue: string): number {
-  const headers = delivery.properties.headers;
-  if (!headers) return 1;
-  let attempt = 1;
-  const own = headers['x-warren-attempt'];
-  if (typeof own === 'number' && Number.isInteger(own) && own > attempt) attempt = own;
-  const deaths = headers['x-death'];
-  if (Array.isArray(deaths)) {
-    let retries = 0;
-    const prefix = `${queue}.retry.`;
-    for (const death of deaths) {
-      const entry = death as Record<string, unknown> | null;
-      if (entry && entry.reason === 'expired' && typeof entry.queue === 'string' && entry.queue.startsWith(prefix) && typeof entry.count === 'number' && entry.count > 0) {
-        retries += entry.count;
-      }
-    }
-    if (retries + 1 > attempt) attempt = retries + 1;
-  }
-  return Math.min(attempt, MAX_ATTEMPT);
+    },
+  };
 }
 
 function replyMessage(context: MessageContext, body: Buffer, contentType: string, headers?: FieldTable): OutgoingMessage {

@@ -5,8 +5,29 @@ import type { Route } from './decorators';
 import { ConfigurationError, RemoteError } from './errors';
 import { getPublisherRoutes, type Class, type PublisherDefinition } from './metadata';
 import type { RouteDefinition, SendOptions } from './options';
-import type { ExchangeSpec, FieldTable, MessageProperties, OutgoingMessage, Transport } from './transport';
+import type { Delivery, ExchangeSpec, FieldTable, MessageProperties, OutgoingMessage, Transport } from './transport';
 import { createPayloadValidator, type PayloadValidator, type ValidationSettings } from './validation';
+
+/**
+ * Runs around every publish (routes, requests and `app.publish`); may add headers to
+ * `message.properties` before calling `next()`. Errors propagate to the caller.
+ *
+ * @example
+ * ```ts
+ * const tenant: PublishMiddleware = async (message, next) => {
+ *   message.properties = { ...message.properties, headers: { ...message.properties.headers, tenant: currentTenant() } };
+ *   await next();
+ * };
+ * ```
+ */
+export type PublishMiddleware = (message: OutgoingMessage, next: () => Promise<void>) => Promise<void>;
+
+/** Runs `message` through the middleware chain, then `send`. */
+export function publishThrough(middleware: readonly PublishMiddleware[], message: OutgoingMessage, send: (message: OutgoingMessage) => Promise<void>): Promise<void> {
+  if (middleware.length === 0) return send(message);
+  const run = (index: number): Promise<void> => (index === middleware.length ? send(message) : middleware[index]!(message, () => run(index + 1)));
+  return run(0);
+}
 
 /** What publishing needs from the app. */
 export interface PublishingDeps {
@@ -20,6 +41,9 @@ export interface PublishingDeps {
   requestTimeoutMs: number;
   /** `appId` property on every message (the service's name). */
   appId?: string;
+  middleware: readonly PublishMiddleware[];
+  /** Settles once the publisher's exchange is declared, for publishers bound after start. */
+  declared?: Promise<void>;
 }
 
 /** A publisher class with its exchange resolved: what the app declares and the CLI documents. */
@@ -79,14 +103,23 @@ function createSend(definition: PublisherDefinition, plan: PublisherPlan, route:
     return { exchange, routingKey: options.routingKey ?? route.routingKey, body, properties, mandatory: options.mandatory ?? mandatory };
   };
 
-  const send = (async (message: unknown, options?: SendOptions) => {
-    await deps.transport.publish(build(message, options), { confirm, timeoutMs: options?.timeoutMs ?? timeoutMs });
+  const publishOptions = { confirm, timeoutMs };
+  let declared = deps.declared === undefined;
+  deps.declared?.then(() => { declared = true; }, () => undefined);
+  const send = ((message: unknown, options?: SendOptions) => {
+    const perSend = options?.timeoutMs === undefined ? publishOptions : { confirm, timeoutMs: options.timeoutMs };
+    const outgoing = build(message, options);
+    if (!declared) return deps.declared!.then(() => publishThrough(deps.middleware, outgoing, (m) => deps.transport.publish(m, perSend)));
+    return publishThrough(deps.middleware, outgoing, (m) => deps.transport.publish(m, perSend));
   }) as Route<unknown, unknown>;
 
   send.request = async (message: unknown, options?: SendOptions) => {
     const outgoing = build(message, options);
     outgoing.properties.correlationId ??= outgoing.properties.messageId;
-    const replyDelivery = await deps.transport.request(outgoing, { timeoutMs: options?.timeoutMs ?? deps.requestTimeoutMs });
+    let replyDelivery!: Delivery;
+    await publishThrough(deps.middleware, outgoing, async (m) => {
+      replyDelivery = await deps.transport.request(m, { timeoutMs: options?.timeoutMs ?? deps.requestTimeoutMs });
+    });
     const headers = replyDelivery.properties.headers;
     if (headers && typeof headers['x-warren-error-code'] === 'string') {
       throw new RemoteError(headers['x-warren-error-code'], `The handler of "${outgoing.routingKey}" on exchange "${exchange}" failed: ${String(headers['x-warren-error-message'] ?? 'no message')}`);

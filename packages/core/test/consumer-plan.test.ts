@@ -4,7 +4,7 @@ import { Consumer } from '../src/decorators';
 import { ConfigurationError } from '../src/errors';
 import { getConsumers } from '../src/metadata';
 import { planConsumer, resolveName, type ConsumerDefaults } from '../src/consumer-plan';
-import { attemptOf } from '../src/pipeline';
+import { attemptOf } from '../src/context';
 import { OrderCreated } from './fixtures/orders';
 
 const defaults: ConsumerDefaults = { prefetch: 20, concurrency: 10, retry: { attempts: 1 }, validation: {}, maxBodyBytes: 1 << 20 };

@@ -1,0 +1,131 @@
+import { readFileSync } from 'node:fs';
+import { ConfigurationError } from './errors';
+import type { TlsOptions } from './amqp-url';
+import type { ConsumerOptions, RetryPolicy } from './options';
+
+/**
+ * The part of Warren's configuration that can come from the environment or a config file, checked
+ * as a whole: a bad value never surfaces one at a time, the error lists every problem.
+ */
+export interface WarrenConfig {
+  url?: string | readonly string[];
+  name?: string;
+  prefetch?: number;
+  concurrency?: number;
+  retry?: RetryPolicy;
+  heartbeat?: number;
+  publishTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  shutdownTimeoutMs?: number;
+  maxBodyBytes?: number;
+  validation?: { forbidNonWhitelisted?: boolean };
+  health?: { port: number; host?: string };
+  /** Passed to `tls.connect` for amqps:// (ca, cert, key, servername, rejectUnauthorized…). */
+  tls?: TlsOptions;
+  /** Per-consumer overrides, keyed by `Class.method` or by queue name. */
+  consumers?: Record<string, Partial<Pick<ConsumerOptions, 'prefetch' | 'concurrency' | 'retry' | 'queue' | 'maxBodyBytes'>>>;
+}
+
+/**
+ * Reads Warren's settings from environment variables:
+ * `AMQP_URL` (comma-separated for a cluster), `WARREN_NAME`, `WARREN_PREFETCH`, `WARREN_CONCURRENCY`,
+ * `WARREN_RETRY_ATTEMPTS`, `WARREN_RETRY_DELAY_MS`, `WARREN_RETRY_BACKOFF`, `WARREN_RETRY_MAX_DELAY_MS`,
+ * `WARREN_HEARTBEAT`, `WARREN_PUBLISH_TIMEOUT_MS`, `WARREN_REQUEST_TIMEOUT_MS`,
+ * `WARREN_SHUTDOWN_TIMEOUT_MS`, `WARREN_MAX_BODY_BYTES`, `WARREN_FORBID_NON_WHITELISTED`,
+ * `WARREN_HEALTH_PORT`, `WARREN_TLS_CA_FILE`, `WARREN_TLS_CERT_FILE`, `WARREN_TLS_KEY_FILE`,
+ * `WARREN_TLS_SERVERNAME`. Unset variables are left out, so decorator and code defaults apply.
+ *
+ * @example
+ * ```ts
+ * await Warren.start({ handlers: [Billing], ...configFromEnv(process.env) });
+ * ```
+ */
+export function configFromEnv(env: Record<string, string | undefined> = process.env): WarrenConfig {
+  const problems: string[] = [];
+  const int = (name: string, min: number): number | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return undefined;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min) problems.push(`${name} must be a whole number ≥ ${min} (got "${raw}")`);
+    return value;
+  };
+  const file = (name: string): Buffer | undefined => {
+    const path = env[name];
+    if (!path) return undefined;
+    try {
+      return readFileSync(path);
+    } catch (error) {
+      problems.push(`${name}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+      return undefined;
+    }
+  };
+  const config: WarrenConfig = {};
+  if (env.AMQP_URL) config.url = env.AMQP_URL.includes(',') ? env.AMQP_URL.split(',').map((u) => u.trim()) : env.AMQP_URL;
+  if (env.WARREN_NAME) config.name = env.WARREN_NAME;
+  assign(config, 'prefetch', int('WARREN_PREFETCH', 1));
+  assign(config, 'concurrency', int('WARREN_CONCURRENCY', 1));
+  assign(config, 'heartbeat', int('WARREN_HEARTBEAT', 0));
+  assign(config, 'publishTimeoutMs', int('WARREN_PUBLISH_TIMEOUT_MS', 1));
+  assign(config, 'requestTimeoutMs', int('WARREN_REQUEST_TIMEOUT_MS', 1));
+  assign(config, 'shutdownTimeoutMs', int('WARREN_SHUTDOWN_TIMEOUT_MS', 0));
+  assign(config, 'maxBodyBytes', int('WARREN_MAX_BODY_BYTES', 1));
+  const attempts = int('WARREN_RETRY_ATTEMPTS', 1);
+  if (attempts !== undefined) {
+    const backoff = env.WARREN_RETRY_BACKOFF;
+    if (backoff !== undefined && backoff !== 'fixed' && backoff !== 'exponential') problems.push(`WARREN_RETRY_BACKOFF must be "fixed" or "exponential" (got "${backoff}")`);
+    config.retry = { attempts };
+    assign(config.retry, 'delay', int('WARREN_RETRY_DELAY_MS', 1));
+    assign(config.retry, 'maxDelay', int('WARREN_RETRY_MAX_DELAY_MS', 1));
+    if (backoff === 'fixed' || backoff === 'exponential') config.retry.backoff = backoff;
+  }
+  const forbid = env.WARREN_FORBID_NON_WHITELISTED;
+  if (forbid !== undefined && forbid !== '') {
+    if (forbid !== 'true' && forbid !== 'false') problems.push(`WARREN_FORBID_NON_WHITELISTED must be "true" or "false" (got "${forbid}")`);
+    else config.validation = { forbidNonWhitelisted: forbid === 'true' };
+  }
+  const healthPort = int('WARREN_HEALTH_PORT', 0);
+  if (healthPort !== undefined) config.health = { port: healthPort };
+  const ca = file('WARREN_TLS_CA_FILE');
+  const cert = file('WARREN_TLS_CERT_FILE');
+  const key = file('WARREN_TLS_KEY_FILE');
+  if (ca || cert || key || env.WARREN_TLS_SERVERNAME) config.tls = { ca, cert, key, servername: env.WARREN_TLS_SERVERNAME || undefined };
+  if (problems.length) throw new ConfigurationError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  return config;
+}
+
+function assign<T extends object, K extends keyof T>(target: T, key: K, value: T[K] | undefined): void {
+  if (value !== undefined) target[key] = value;
+}
+
+/** Checks a configuration object (from code, a file or the environment); lists every problem at once. */
+export function assertValidConfig(config: WarrenConfig): void {
+  const problems: string[] = [];
+  const positive = (value: unknown, path: string, min = 1) => {
+    if (value !== undefined && !(typeof value === 'number' && Number.isInteger(value) && value >= min)) problems.push(`${path} must be a whole number ≥ ${min} (got ${JSON.stringify(value)})`);
+  };
+  const retry = (policy: RetryPolicy | undefined, path: string) => {
+    if (policy === undefined) return;
+    positive(policy.attempts, `${path}.attempts`);
+    positive(policy.delay, `${path}.delay`);
+    positive(policy.maxDelay, `${path}.maxDelay`);
+    if (policy.backoff !== undefined && policy.backoff !== 'fixed' && policy.backoff !== 'exponential') problems.push(`${path}.backoff must be "fixed" or "exponential"`);
+  };
+  if (config.url !== undefined && typeof config.url !== 'string' && !Array.isArray(config.url)) problems.push('url must be a string or a list of strings');
+  positive(config.prefetch, 'prefetch');
+  positive(config.concurrency, 'concurrency');
+  if (config.prefetch !== undefined && config.concurrency !== undefined && config.prefetch < config.concurrency) problems.push(`prefetch (${config.prefetch}) must be ≥ concurrency (${config.concurrency})`);
+  positive(config.heartbeat, 'heartbeat', 0);
+  positive(config.publishTimeoutMs, 'publishTimeoutMs');
+  positive(config.requestTimeoutMs, 'requestTimeoutMs');
+  positive(config.shutdownTimeoutMs, 'shutdownTimeoutMs', 0);
+  positive(config.maxBodyBytes, 'maxBodyBytes');
+  retry(config.retry, 'retry');
+  if (config.health) positive(config.health.port, 'health.port', 0);
+  for (const [key, overrides] of Object.entries(config.consumers ?? {})) {
+    positive(overrides.prefetch, `consumers["${key}"].prefetch`);
+    positive(overrides.concurrency, `consumers["${key}"].concurrency`);
+    positive(overrides.maxBodyBytes, `consumers["${key}"].maxBodyBytes`);
+    retry(overrides.retry, `consumers["${key}"].retry`);
+  }
+  if (problems.length) throw new ConfigurationError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+}

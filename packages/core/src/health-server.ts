@@ -1,0 +1,25 @@
+import { createServer, type Server } from 'node:http';
+import type { HealthReport } from './app';
+
+/**
+ * A tiny HTTP endpoint for container probes: `/healthz` (liveness: the process and the app are up,
+ * even while reconnecting) and `/readyz` (readiness: connected and every consumer attached).
+ * Both answer JSON; anything else is 404.
+ */
+export async function startHealthServer(report: () => HealthReport, options: { port: number; host?: string }): Promise<Server> {
+  const server = createServer((request, response) => {
+    const path = (request.url ?? '').split('?')[0];
+    if (request.method !== 'GET' || (path !== '/healthz' && path !== '/readyz')) {
+      response.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
+      return;
+    }
+    const health = report();
+    const ok = path === '/healthz' ? health.status !== 'closed' : health.status === 'up';
+    response.writeHead(ok ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(health));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '0.0.0.0', () => resolve());
+  });
+  return server;
+}

@@ -1,0 +1,107 @@
+import 'reflect-metadata';
+import { expect } from 'chai';
+import * as path from 'node:path';
+import { IsString } from 'class-validator';
+import { container, injectable, Lifecycle, scoped } from 'tsyringe';
+import { ConfigurationError, Consumer, MemoryTransport, MessageContext, silentLogger, Warren } from '../src';
+import { GreetingHandlers, Greetings } from './fixtures/scan/greetings.handlers';
+
+class Note {
+  @IsString() text!: string;
+}
+
+/** Lives one message when the consumer is message-scoped. */
+@scoped(Lifecycle.ContainerScoped)
+class UnitOfWork {
+  static created = 0;
+  readonly id = ++UnitOfWork.created;
+}
+
+@injectable()
+class Notes {
+  static seen: Array<{ unit: number; messageId?: string; sameUnit: boolean }> = [];
+  constructor(private readonly unit: UnitOfWork, private readonly again: UnitOfWork, private readonly ctx: MessageContext) {}
+
+  @Consumer('notes', 'note', { queue: 'notes.scoped', scope: 'message' })
+  async onNote(_note: Note, ctx: MessageContext) {
+    Notes.seen.push({ unit: this.unit.id, messageId: this.ctx.messageId, sameUnit: this.unit === this.again && this.ctx === ctx });
+  }
+}
+
+class Duplicate {
+  @Consumer('notes', 'a', { queue: 'notes.same' })
+  async a(_n: Note) {}
+
+  @Consumer('notes', 'b', { queue: 'notes.same' })
+  async b(_n: Note) {}
+}
+
+async function until(condition: () => boolean, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+describe('Warren.start', () => {
+  it('resolves a message-scoped handler from a child container per message', async () => {
+    Notes.seen = [];
+    const app = await Warren.start({ transport: new MemoryTransport(), handlers: [Notes], logger: silentLogger, container: container.createChildContainer() });
+    try {
+      await app.publish('notes', 'note', { text: 'a' }, { messageId: 'm1' });
+      await app.publish('notes', 'note', { text: 'b' }, { messageId: 'm2' });
+      await until(() => Notes.seen.length === 2);
+      expect(Notes.seen.map((s) => s.messageId)).to.deep.equal(['m1', 'm2']);
+      expect(Notes.seen.every((s) => s.sameUnit)).to.equal(true);
+      expect(Notes.seen[0]!.unit).not.to.equal(Notes.seen[1]!.unit);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('refuses two consumers on one queue, naming both', async () => {
+    let error: unknown;
+    try {
+      await Warren.start({ transport: new MemoryTransport(), handlers: [Duplicate], logger: silentLogger });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).to.be.instanceOf(ConfigurationError);
+    expect((error as Error).message).to.contain('Duplicate.a').and.to.contain('Duplicate.b');
+  });
+
+  it('refuses a class without @Consumer methods passed as a handler', async () => {
+    let error: unknown;
+    try {
+      await Warren.start({ transport: new MemoryTransport(), handlers: [Note], logger: silentLogger });
+    } catch (e) {
+      error = e;
+    }
+    expect((error as Error).message).to.contain('Note was passed as a handler but has no @Consumer methods');
+  });
+
+  it('finds handlers and publishers by scanning compiled files', async () => {
+    GreetingHandlers.received = [];
+    const app = await Warren.start({
+      transport: new MemoryTransport(), logger: silentLogger, container: container.createChildContainer(),
+      scan: [path.relative(process.cwd(), path.join(__dirname, 'fixtures/scan')).split(path.sep).join('/') + '/**/*.handlers.js'],
+    });
+    try {
+      expect(app.consumers.map((c) => c.id)).to.deep.equal(['GreetingHandlers.hello']);
+      await app.get(Greetings).hello({ text: 'scanned' });
+      await until(() => GreetingHandlers.received.length === 1);
+      expect(GreetingHandlers.received).to.deep.equal(['scanned']);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('logs loudly that it runs on the embedded broker when no URL is configured', async () => {
+    const lines: string[] = [];
+    const app = await Warren.start({ handlers: [GreetingHandlers], env: {}, container: container.createChildContainer(), logger: { debug() {}, info() {}, warn: (m) => lines.push(m), error() {} } });
+    await app.close();
+    expect(app.transport.description).to.equal('memory');
+    expect(lines.join('\n')).to.match(/NO BROKER CONFIGURED/);
+  });
+});
