@@ -1,0 +1,121 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import { asyncapiCommand } from './commands/asyncapi';
+import { contractDiffCommand } from './commands/contract';
+import { dlqListCommand, dlqReplayCommand, dlqShowCommand } from './commands/dlq';
+import { topologyCommand } from './commands/topology';
+import { ExitCode } from './exit-codes';
+import { runCommand } from './run-command';
+
+// Commander wiring only: each action lives in src/commands/<name>.ts and returns an exit code.
+const program = new Command('warren')
+  .description('Warren service tools: AsyncAPI documents, topology, contract checks, dead letters, scaffolding.')
+  .version(require('../../package.json').version as string, '-V, --version')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride((error) => {
+    // Commander exits 1 on usage mistakes; warren's 1 means "findings", so usage errors get 2.
+    process.exit(error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE);
+  })
+  .addHelpText('after', `
+Exit codes: 0 ok · 1 findings (breaking changes, dead routes with --strict, topology drift) · 2 usage,
+configuration or connection error · 70 internal error. Broker URLs are printed with their password as ***.`);
+
+const act = (action: (...args: never[]) => ExitCode | Promise<ExitCode>) => async (...args: unknown[]) => {
+  process.exitCode = await runCommand(() => action(...(args as never[])));
+};
+
+program.command('asyncapi')
+  .description('Generate an AsyncAPI 3.0.0 document from the decorators of a service\'s compiled modules.')
+  .argument('<entry...>', 'compiled .js modules (or quoted globs) exporting @Consumer handler and @Publisher classes')
+  .option('-o, --output <file>', 'write to a file; .yaml/.yml → YAML, .json → JSON (default: YAML on stdout)')
+  .addOption(new Option('--format <format>', 'format on stdout').choices(['yaml', 'json']).default('yaml'))
+  .option('--url <amqp-url>', 'broker URL(s) for the servers section (default: $AMQP_URL); the password is never written')
+  .option('--title <title>', 'info.title (default: name in the nearest package.json)')
+  .option('--app-version <version>', 'info.version (default: version in the nearest package.json)')
+  .option('--description <text>', 'info.description (default: description in the nearest package.json)')
+  .addHelpText('after', `
+Examples:
+  $ warren asyncapi dist/src/handlers.js -o asyncapi.yaml
+  $ warren asyncapi "dist/src/**/*.handlers.js" --format json > asyncapi.json
+  $ AMQP_URL=amqps://app:secret@mq.example.com/prod warren asyncapi dist/src/handlers.js --app-version 2.1.0`)
+  .action(act((entries: string[], options) => asyncapiCommand(entries, options)));
+
+program.command('topology')
+  .description('Show exchanges → bindings → queues (with retry and dead-letter queues) of one or more services, and flag dead routes.')
+  .argument('<entry...>', 'one compiled module or quoted glob per service')
+  .addOption(new Option('--format <format>', 'output format').choices(['text', 'mermaid', 'dot']).default('text'))
+  .option('--strict', 'exit 1 when a route has no consumer, a binding has no publisher, or an exchange is declared two ways')
+  .option('--check <amqp-url>', 'compare the declared queues with a live broker instead (exit 1 on missing queues or differing arguments)')
+  .addHelpText('after', `
+Dead routes are judged across the services given: a publisher route that no consumer binds (topic
+wildcards, fanout and headers exchanges included) and a consumer binding that no publisher feeds.
+--check changes nothing on the broker: it declares only queues that already exist, with the code's
+arguments, so RabbitMQ answers "arguments differ" where a deploy would be refused.
+
+Examples:
+  $ warren topology dist/src/handlers.js
+  $ warren topology ../orders/dist/src/handlers.js ../billing/dist/src/handlers.js --strict
+  $ warren topology "dist/src/**/*.handlers.js" --format mermaid > topology.mmd
+  $ warren topology dist/src/handlers.js --format dot | dot -Tsvg > topology.svg
+  $ warren topology dist/src/handlers.js --check "$AMQP_URL"`)
+  .action(act((entries: string[], options) => topologyCommand(entries, options)));
+
+const contract = program.command('contract').description('Check message contracts between versions of a service.');
+contract.command('diff')
+  .description('Compare two AsyncAPI 3 documents and report changes that break publishers or consumers.')
+  .argument('<old>', 'the published contract (YAML or JSON)')
+  .argument('<new>', 'the contract of the new build (YAML or JSON)')
+  .option('--json', 'print the changes as JSON: { breaking: [...], compatible: [...] }')
+  .addHelpText('after', `
+Breaking for the services sending to a receive operation: a required field added, a type changed, an
+enum value removed, a constraint tightened. Breaking for the services consuming a send operation: a
+required field removed, a type changed, an enum value added, a constraint relaxed. Removed operations
+and moved channels break both. Exit code 1 when anything breaks, 0 otherwise.
+
+Examples:
+  $ warren asyncapi dist/src/handlers.js -o asyncapi.new.yaml
+  $ warren contract diff asyncapi.yaml asyncapi.new.yaml
+  $ git show main:asyncapi.yaml > /tmp/main.yaml && warren contract diff /tmp/main.yaml asyncapi.yaml --json`)
+  .action(act((oldFile: string, newFile: string, options) => contractDiffCommand(oldFile, newFile, options)));
+
+const dlq = program.command('dlq').description('Inspect and replay a dead-letter queue (x-warren-error-* reason headers).');
+const urlOption = () => new Option('--url <amqp-url>', 'broker URL (default: $AMQP_URL)');
+dlq.command('list')
+  .description('List messages with their message id, error code, origin and attempts, leaving them in the queue.')
+  .argument('<queue>', 'the dead-letter queue, e.g. billing.order-created.dlq')
+  .addOption(urlOption())
+  .option('--limit <n>', 'read at most n messages (default 50, at most 1000)')
+  .option('--json', 'print JSON')
+  .addHelpText('after', `
+Examples:
+  $ warren dlq list billing.order-created.dlq --url amqp://guest:guest@localhost:5672
+  $ AMQP_URL=amqp://… warren dlq list billing.order-created.dlq --json --limit 500`)
+  .action(act((queue: string, options) => dlqListCommand(queue, options)));
+dlq.command('show')
+  .description('Show one message: reason headers, all headers and a body preview (the first message, or the one with the id).')
+  .argument('<queue>', 'the dead-letter queue')
+  .argument('[messageId]', 'the message to show (default: the first)')
+  .addOption(urlOption())
+  .option('--limit <n>', 'look at most this far into the queue for the id (default 1000)')
+  .addHelpText('after', `
+Examples:
+  $ warren dlq show billing.order-created.dlq
+  $ warren dlq show billing.order-created.dlq 3f1c2a7e-…`)
+  .action(act((queue: string, messageId: string | undefined, options) => dlqShowCommand(queue, messageId, options)));
+dlq.command('replay')
+  .description('Send messages back to the exchange and routing key they were first published with, then remove them.')
+  .argument('<queue>', 'the dead-letter queue')
+  .addOption(urlOption())
+  .option('--filter <text>', 'only messages whose error code equals the text or whose original routing key contains it')
+  .option('--limit <n>', 'replay at most n messages')
+  .addHelpText('after', `
+Failure headers (x-warren-error-*, attempts, x-death) are removed so the consumer retries afresh;
+x-warren-replayed counts replays. A message whose route reaches no queue stays put (exit 1).
+Progress goes to stderr every 100 messages.
+
+Examples:
+  $ warren dlq replay billing.order-created.dlq --filter HANDLER_FAILED
+  $ warren dlq replay billing.order-created.dlq --filter order.created --limit 10`)
+  .action(act((queue: string, options) => dlqReplayCommand(queue, options)));
+
+program.parseAsync(process.argv);

@@ -1,0 +1,38 @@
+import { redactUrl } from '@warren/core';
+import { connectTo } from '../broker-connection';
+import { ExitCode } from '../exit-codes';
+import { loadService } from '../service-loader';
+import { checkQueues } from '../topology-check';
+import { buildTopology } from '../topology-model';
+import { renderTopology, type TopologyFormat } from '../topology-render';
+
+export interface TopologyCommandOptions {
+  format: TopologyFormat;
+  check?: string;
+  strict?: boolean;
+}
+
+/**
+ * `warren topology <entry...>`: each entry is one service (a compiled module or a quoted glob);
+ * prints their joint topology and findings, or with `--check <url>` compares the queues with a broker.
+ */
+export async function topologyCommand(entries: string[], options: TopologyCommandOptions): Promise<ExitCode> {
+  const model = buildTopology(entries.map((entry) => loadService([entry])));
+  if (options.check) {
+    const transport = await connectTo(options.check, 'topology-check');
+    try {
+      const checks = await checkQueues(transport, model.queues);
+      process.stdout.write(`Queues on ${redactUrl(options.check)}\n`);
+      for (const check of checks) {
+        process.stdout.write(`  ${check.status === 'ok' ? '✓' : '✗'} ${check.queue}: ${check.status}${check.detail ? ` — ${check.detail}` : ''}\n`);
+      }
+      const problems = checks.filter((c) => c.status !== 'ok').length;
+      process.stdout.write(problems ? `${problems} of ${checks.length} queue(s) would not declare as the code does.\n` : `All ${checks.length} queue(s) match.\n`);
+      return problems ? ExitCode.FINDINGS : ExitCode.OK;
+    } finally {
+      await transport.close();
+    }
+  }
+  process.stdout.write(renderTopology(model, options.format));
+  return options.strict && model.findings.length ? ExitCode.FINDINGS : ExitCode.OK;
+}

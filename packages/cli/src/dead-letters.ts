@@ -1,0 +1,171 @@
+import type { FetchedMessage, FieldTable, MessageProperties, Transport } from '@warren/core';
+
+/** A dead-lettered message as the DLQ tools show it. */
+export interface DeadLetter {
+  messageId?: string;
+  /** `x-warren-error-code`, e.g. `VALIDATION_FAILED`. */
+  errorCode?: string;
+  errorMessage?: string;
+  errorDetails?: string;
+  /** Where it was first published: Warren's headers, else the broker's first `x-death` entry. */
+  origin?: { exchange: string; routingKey: string };
+  attempts?: number;
+  consumer?: string;
+  contentType?: string;
+  headers: FieldTable;
+  body: Buffer;
+}
+
+/** What a replay did. */
+export interface ReplayReport {
+  replayed: number;
+  /** Left in the queue because they did not match the filter. */
+  skipped: number;
+  /** Left in the queue because they could not be sent back. */
+  failed: Array<{ messageId?: string; reason: string }>;
+}
+
+export interface ReplayOptions {
+  /** Only messages for which this returns true are replayed; see {@link deadLetterFilter}. */
+  filter?: (letter: DeadLetter) => boolean;
+  /** Replay at most this many. */
+  limit?: number;
+  /** Called after each replayed message with the count so far and the queue's size at the start. */
+  onProgress?: (replayed: number, total: number) => void;
+}
+
+/**
+ * Messages a run holds unacknowledged before giving them back. Each one holds a channel, so a
+ * filtered replay of a huge queue stops here; run it again to go on.
+ */
+export const MAX_HELD_MESSAGES = 1000;
+
+const FAILURE_HEADERS = /^x-warren-(error-|attempt|consumer$|original-|first-failure$|last-failure$)|^x-death$/;
+
+/** Reads the reason and origin headers of a dead-lettered message. */
+export function describeDeadLetter(message: { body: Buffer; properties: MessageProperties }): DeadLetter {
+  const headers = message.properties.headers ?? {};
+  const text = (name: string) => (typeof headers[name] === 'string' ? (headers[name] as string) : undefined);
+  const attempts = headers['x-warren-attempts'];
+  return {
+    messageId: message.properties.messageId,
+    errorCode: text('x-warren-error-code'),
+    errorMessage: text('x-warren-error-message'),
+    errorDetails: text('x-warren-error-details'),
+    origin: originOf(headers),
+    attempts: typeof attempts === 'number' ? attempts : undefined,
+    consumer: text('x-warren-consumer'),
+    contentType: message.properties.contentType,
+    headers,
+    body: message.body,
+  };
+}
+
+function originOf(headers: FieldTable): DeadLetter['origin'] {
+  const exchange = headers['x-warren-original-exchange'];
+  const routingKey = headers['x-warren-original-routing-key'];
+  if (typeof exchange === 'string' && typeof routingKey === 'string') return { exchange, routingKey };
+  // Dead-lettered by the broker itself (rejected, expired, queue length): its first death names the origin.
+  const deaths = headers['x-death'];
+  const first = Array.isArray(deaths) ? (deaths[0] as Record<string, unknown> | undefined) : undefined;
+  const keys = first?.['routing-keys'];
+  if (first && typeof first.exchange === 'string' && Array.isArray(keys) && typeof keys[0] === 'string') return { exchange: first.exchange, routingKey: keys[0] };
+  return undefined;
+}
+
+/**
+ * A filter from a user's text: matches a message whose error code equals it or whose original
+ * routing key contains it.
+ */
+export function deadLetterFilter(text: string): (letter: DeadLetter) => boolean {
+  return (letter) => letter.errorCode === text || (letter.origin?.routingKey.includes(text) ?? false);
+}
+
+/**
+ * Reads up to `limit` messages of a dead-letter queue without removing them: each is fetched, and
+ * all are given back (requeued, in their places) once read, so none is fetched twice.
+ *
+ * @example
+ * ```ts
+ * for (const letter of await listDeadLetters(transport, 'billing.orders.dlq')) console.log(letter.errorCode);
+ * ```
+ */
+export async function listDeadLetters(transport: Transport, queue: string, options: { limit?: number } = {}): Promise<DeadLetter[]> {
+  const limit = Math.min(options.limit ?? 50, MAX_HELD_MESSAGES);
+  const held: FetchedMessage[] = [];
+  try {
+    while (held.length < limit) {
+      const message = await transport.get(queue);
+      if (!message) break;
+      held.push(message);
+    }
+    return held.map(describeDeadLetter);
+  } finally {
+    await giveBack(held);
+  }
+}
+
+/**
+ * Sends dead letters back to the exchange and routing key they were first published with, then
+ * acknowledges them (at-least-once: a crash between the two leaves a duplicate, never a loss).
+ * Warren's failure headers and `x-death` are dropped, so the consumer starts counting attempts
+ * afresh; `x-warren-replayed` counts replays. Publishes are mandatory and confirmed: a message
+ * whose route no longer reaches a queue stays in the dead-letter queue. Only the messages present
+ * at the start are considered, so a message that fails again is not replayed twice in one run.
+ *
+ * @example
+ * ```ts
+ * const report = await replayDeadLetters(transport, 'billing.orders.dlq', { filter: deadLetterFilter('HANDLER_FAILED'), limit: 100 });
+ * ```
+ */
+export async function replayDeadLetters(transport: Transport, queue: string, options: ReplayOptions = {}): Promise<ReplayReport> {
+  const total = (await transport.inspectQueue(queue)).messageCount;
+  const limit = options.limit ?? Number.POSITIVE_INFINITY;
+  const report: ReplayReport = { replayed: 0, skipped: 0, failed: [] };
+  const held: FetchedMessage[] = [];
+  try {
+    for (let taken = 0; taken < total && report.replayed < limit && held.length < MAX_HELD_MESSAGES; taken++) {
+      const message = await transport.get(queue);
+      if (!message) break;
+      const letter = describeDeadLetter(message);
+      if (options.filter && !options.filter(letter)) {
+        held.push(message);
+        report.skipped++;
+        continue;
+      }
+      if (!letter.origin) {
+        held.push(message);
+        report.failed.push({ messageId: letter.messageId, reason: 'no x-warren-original-exchange / routing-key or x-death header says where it came from' });
+        continue;
+      }
+      try {
+        await transport.publish({ exchange: letter.origin.exchange, routingKey: letter.origin.routingKey, body: message.body, properties: replayProperties(message.properties), mandatory: true }, { confirm: true });
+      } catch (error) {
+        held.push(message);
+        report.failed.push({ messageId: letter.messageId, reason: (error as Error).message });
+        continue;
+      }
+      await message.ack();
+      report.replayed++;
+      options.onProgress?.(report.replayed, total);
+    }
+  } finally {
+    await giveBack(held);
+  }
+  return report;
+}
+
+function replayProperties(properties: MessageProperties): MessageProperties {
+  const headers: FieldTable = {};
+  for (const [name, value] of Object.entries(properties.headers ?? {})) {
+    if (!FAILURE_HEADERS.test(name)) headers[name] = value;
+  }
+  const previous = properties.headers?.['x-warren-replayed'];
+  headers['x-warren-replayed'] = (typeof previous === 'number' ? previous : 0) + 1;
+  return { ...properties, headers, expiration: undefined };
+}
+
+/** Requeues held messages, all at the end, so the loop above never fetches one of them again. */
+async function giveBack(held: readonly FetchedMessage[]): Promise<void> {
+  await Promise.allSettled(held.map((m) => m.nack(true)));
+}

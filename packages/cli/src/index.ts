@@ -1,0 +1,29 @@
+/**
+ * @warren/cli as a library: what the `warren` command does, callable from scripts and tests.
+ *
+ * @example
+ * ```ts
+ * import { buildAsyncApi, loadService } from '@warren/cli';
+ * const service = loadService(['dist/src/handlers.js']);
+ * const doc = buildAsyncApi({ title: 'billing', version: '1.0.0', ...service });
+ * ```
+ */
+export { buildAsyncApi } from './asyncapi';
+export type { AsyncApiDocument, AsyncApiSource } from './asyncapi';
+export { PayloadSchemas, ruleKeywords } from './json-schema';
+export type { ClassMetadataSources, JsonSchema, TypeRule, ValidationRule } from './json-schema';
+export { loadService, metadataSources, CLI_CONSUMER_DEFAULTS } from './service-loader';
+export type { LoadedService } from './service-loader';
+export { buildTopology, bindingMatches } from './topology-model';
+export type { ServicePlans, TopologyBinding, TopologyFinding, TopologyModel, TopologyQueue, TopologyRoute, QueueRole } from './topology-model';
+export { renderTopology, describeFinding } from './topology-render';
+export type { TopologyFormat } from './topology-render';
+export { checkQueues } from './topology-check';
+export type { QueueCheck } from './topology-check';
+export { diffContracts, formatContractReport } from './contract-diff';
+export type { ContractChange } from './contract-diff';
+export { compareSchemas } from './schema-compatibility';
+export type { Direction, SchemaChange, RefResolver } from './schema-compatibility';
+export { listDeadLetters, replayDeadLetters, describeDeadLetter, deadLetterFilter, MAX_HELD_MESSAGES } from './dead-letters';
+export type { DeadLetter, ReplayOptions, ReplayReport } from './dead-letters';
+export { ExitCode } from './exit-codes';

@@ -1,0 +1,153 @@
+import type { TopologyFinding, TopologyModel, TopologyQueue } from './topology-model';
+
+/** The output formats of `warren topology`. */
+export type TopologyFormat = 'text' | 'mermaid' | 'dot';
+
+export function renderTopology(model: TopologyModel, format: TopologyFormat): string {
+  switch (format) {
+    case 'text': return renderText(model);
+    case 'mermaid': return renderMermaid(model);
+    case 'dot': return renderDot(model);
+  }
+}
+
+/** One line per finding, for people. */
+export function describeFinding(finding: TopologyFinding): string {
+  switch (finding.kind) {
+    case 'unconsumed-route':
+      return `${finding.publisher} sends to ${routeName(finding.exchange, finding.routingKey)}, but no consumer in the given services binds it`;
+    case 'unpublished-binding':
+      return `${finding.consumer} binds ${finding.headers ? `${finding.exchange || '(default)'} with headers ${JSON.stringify(finding.headers)}` : routeName(finding.exchange, finding.routingKey)} (queue ${finding.queue}), but no publisher in the given services sends to it`;
+    case 'exchange-conflict':
+      return `exchange ${finding.exchange} is declared differently (RabbitMQ refuses the second declaration): ${finding.declarations.join('; ')}`;
+  }
+}
+
+function routeName(exchange: string, routingKey: string): string {
+  return `${exchange || '(default exchange)'} / ${routingKey === '' ? '(empty key)' : routingKey}`;
+}
+
+function queueArgs(queue: TopologyQueue): string {
+  const args = queue.arguments ?? {};
+  const parts: string[] = [];
+  if (args['x-queue-type']) parts.push(String(args['x-queue-type']));
+  if (args['x-message-ttl'] !== undefined) parts.push(`ttl ${String(args['x-message-ttl'])} ms`);
+  if (args['x-dead-letter-exchange'] !== undefined) {
+    parts.push(`dead letters → ${String(args['x-dead-letter-exchange']) || '(default exchange)'} / ${String(args['x-dead-letter-routing-key'] ?? '(same key)')}`);
+  }
+  return parts.length ? `  [${parts.join(', ')}]` : '';
+}
+
+function renderText(model: TopologyModel): string {
+  const lines: string[] = ['Exchanges → bindings → queues'];
+  const queues = new Map(model.queues.map((q) => [q.name, q]));
+  for (const exchange of [...model.exchanges].sort((a, b) => a.name.localeCompare(b.name))) {
+    lines.push(`  ${exchange.name} (${exchange.type}${(exchange.durable ?? true) ? '' : ', transient'})`);
+    const bindings = model.bindings.filter((b) => b.exchange === exchange.name);
+    if (bindings.length === 0) lines.push('    (no queue bound)');
+    for (const binding of bindings) {
+      const key = exchange.type === 'headers' ? `headers ${JSON.stringify(binding.arguments ?? {})}` : exchange.type === 'fanout' ? '(all)' : binding.routingKey;
+      const queue = queues.get(binding.queue);
+      const owner = binding.role === 'dead-letter' ? `dead letters of ${binding.consumer}` : binding.consumer;
+      lines.push(`    ${key} → ${binding.queue}  (${owner})${queue ? queueArgs(queue) : ''}`);
+    }
+  }
+  const retries = model.queues.filter((q) => q.role === 'retry');
+  if (retries.length) {
+    lines.push('', 'Retry queues (messages wait out their TTL, then return to the consumer queue)');
+    for (const queue of retries) lines.push(`  ${queue.name} → ${String(queue.arguments?.['x-dead-letter-routing-key'])}  [ttl ${String(queue.arguments?.['x-message-ttl'])} ms]`);
+  }
+  const defaultQueues = model.queues.filter((q) => q.role === 'consumer' && !model.bindings.some((b) => b.queue === q.name));
+  if (defaultQueues.length) {
+    lines.push('', 'Queues fed through the default exchange');
+    for (const queue of defaultQueues) lines.push(`  ${queue.name}  (${queue.consumer})${queueArgs(queue)}`);
+  }
+  if (model.routes.length) {
+    lines.push('', 'Publisher routes');
+    for (const route of model.routes) {
+      lines.push(`  ${route.publisher} → ${routeName(route.exchange, route.routingKey)} → ${route.consumers.length ? route.consumers.join(', ') : '✗ no consumer'}`);
+    }
+  }
+  lines.push('', model.findings.length ? `Findings (${model.findings.length})` : 'Findings: none — every route is consumed and every binding is fed.');
+  for (const finding of model.findings) lines.push(`  ✗ ${describeFinding(finding)}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Stable, syntax-safe node ids for graph formats. */
+class NodeIds {
+  private readonly ids = new Map<string, string>();
+  id(kind: 'exchange' | 'queue' | 'publisher', name: string): string {
+    const key = `${kind}:${name}`;
+    let id = this.ids.get(key);
+    if (!id) this.ids.set(key, (id = `${kind[0]}${this.ids.size}`));
+    return id;
+  }
+}
+
+function mermaidLabel(text: string): string {
+  return `"${text.replace(/"/g, '#quot;')}"`;
+}
+
+function renderMermaid(model: TopologyModel): string {
+  const ids = new NodeIds();
+  const lines = ['flowchart LR'];
+  for (const exchange of model.exchanges) lines.push(`  ${ids.id('exchange', exchange.name)}{{${mermaidLabel(`${exchange.name} (${exchange.type})`)}}}`);
+  for (const queue of model.queues) lines.push(`  ${ids.id('queue', queue.name)}[(${mermaidLabel(queue.name)})]`);
+  const publishers = [...new Set(model.routes.map((r) => r.publisher.split('.')[0]!))];
+  for (const publisher of publishers) lines.push(`  ${ids.id('publisher', publisher)}([${mermaidLabel(publisher)}])`);
+  for (const route of model.routes) {
+    const from = ids.id('publisher', route.publisher.split('.')[0]!);
+    const target = route.exchange === '' ? ids.id('queue', route.routingKey) : ids.id('exchange', route.exchange);
+    lines.push(`  ${from} -- ${mermaidLabel(route.routingKey || '(empty key)')} --> ${target}`);
+  }
+  for (const binding of model.bindings) {
+    const arrow = binding.role === 'dead-letter' ? '-.' : '--';
+    const head = binding.role === 'dead-letter' ? '.->' : '-->';
+    lines.push(`  ${ids.id('exchange', binding.exchange)} ${arrow} ${mermaidLabel(binding.routingKey || '(all)')} ${head} ${ids.id('queue', binding.queue)}`);
+  }
+  for (const queue of model.queues) {
+    const dlx = queue.arguments?.['x-dead-letter-exchange'];
+    if (queue.role === 'retry') {
+      lines.push(`  ${ids.id('queue', queue.name)} -. ${mermaidLabel(`ttl ${String(queue.arguments?.['x-message-ttl'])} ms`)} .-> ${ids.id('queue', String(queue.arguments?.['x-dead-letter-routing-key']))}`);
+    } else if (typeof dlx === 'string' && dlx !== '') {
+      lines.push(`  ${ids.id('queue', queue.name)} -. ${mermaidLabel('dead letters')} .-> ${ids.id('exchange', dlx)}`);
+    }
+  }
+  for (const finding of model.findings) lines.push(`  %% dead route: ${describeFinding(finding)}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function dotString(text: string): string {
+  return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+function renderDot(model: TopologyModel): string {
+  const ids = new NodeIds();
+  const lines = ['digraph warren {', '  rankdir=LR;', '  node [fontname="Helvetica"]; edge [fontname="Helvetica", fontsize=10];'];
+  for (const exchange of model.exchanges) lines.push(`  ${ids.id('exchange', exchange.name)} [shape=hexagon, label=${dotString(`${exchange.name}\n(${exchange.type})`)}];`);
+  for (const queue of model.queues) {
+    const style = queue.role === 'consumer' ? '' : ', style=dashed';
+    lines.push(`  ${ids.id('queue', queue.name)} [shape=cylinder${style}, label=${dotString(queue.name)}];`);
+  }
+  const publishers = [...new Set(model.routes.map((r) => r.publisher.split('.')[0]!))];
+  for (const publisher of publishers) lines.push(`  ${ids.id('publisher', publisher)} [shape=box, style=rounded, label=${dotString(publisher)}];`);
+  for (const route of model.routes) {
+    const target = route.exchange === '' ? ids.id('queue', route.routingKey) : ids.id('exchange', route.exchange);
+    const color = route.consumers.length ? '' : ', color=red, fontcolor=red';
+    lines.push(`  ${ids.id('publisher', route.publisher.split('.')[0]!)} -> ${target} [label=${dotString(route.routingKey || '(empty key)')}${color}];`);
+  }
+  for (const binding of model.bindings) {
+    const style = binding.role === 'dead-letter' ? ', style=dashed' : '';
+    lines.push(`  ${ids.id('exchange', binding.exchange)} -> ${ids.id('queue', binding.queue)} [label=${dotString(binding.routingKey || '(all)')}${style}];`);
+  }
+  for (const queue of model.queues) {
+    const dlx = queue.arguments?.['x-dead-letter-exchange'];
+    if (queue.role === 'retry') {
+      lines.push(`  ${ids.id('queue', queue.name)} -> ${ids.id('queue', String(queue.arguments?.['x-dead-letter-routing-key']))} [label=${dotString(`ttl ${String(queue.arguments?.['x-message-ttl'])} ms`)}, style=dotted];`);
+    } else if (typeof dlx === 'string' && dlx !== '') {
+      lines.push(`  ${ids.id('queue', queue.name)} -> ${ids.id('exchange', dlx)} [label="dead letters", style=dotted];`);
+    }
+  }
+  lines.push('}');
+  return `${lines.join('\n')}\n`;
+}

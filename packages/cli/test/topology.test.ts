@@ -1,0 +1,101 @@
+import { AmqpTransport } from '@warren/core';
+import { expect } from 'chai';
+import { loadService } from '../src/service-loader';
+import { AMQP_URL, describeWithBroker, uniqueName } from './support/broker';
+import { fixture, runWarren } from './support/cli';
+
+describe('warren topology', function () {
+  this.timeout(20_000);
+
+  it('prints exchanges → bindings → queues, with retry and dead-letter queues', async () => {
+    const result = await runWarren(['topology', fixture('orders-service')]);
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stdout).to.contain('  shop.orders (direct)\n    order.created → shop.billing.order-created  (Billing.charge)  [dead letters → warren.dead-letter / shop.billing.order-created]');
+    expect(result.stdout).to.contain('  warren.dead-letter (direct)\n    shop.billing.order-created → shop.billing.order-created.dlq  (dead letters of Billing.charge)');
+    expect(result.stdout).to.contain('  shop.billing.order-created.retry.500 → shop.billing.order-created  [ttl 500 ms]');
+    expect(result.stdout).to.contain('  shop.billing.order-created.retry.1000 → shop.billing.order-created  [ttl 1000 ms]');
+    expect(result.stdout).to.contain('  ImageEvents.uploaded → shop.images / (empty key) → Billing.thumbnail');
+  });
+
+  it('flags dead routes across services, following topic wildcards and fanout', async () => {
+    const result = await runWarren(['topology', fixture('orders-service'), fixture('notifications-service')]);
+    expect(result.code, result.stderr).to.equal(0);
+    const findings = result.stdout.slice(result.stdout.indexOf('Findings')).split('\n').filter((l) => l.startsWith('  ✗ ')).map((l) => l.slice(4));
+    expect(findings).to.have.members([
+      'OrderEvents.note sends to shop.orders / order.note, but no consumer in the given services binds it',
+      'NoticeEvents.bounced sends to shop.notices / notice.sms.bounced, but no consumer in the given services binds it',
+      'Notifications.push binds shop.notices / notice.push.# (queue shop.notifications.push), but no publisher in the given services sends to it',
+      'exchange shop.images is declared differently (RabbitMQ refuses the second declaration): Billing.thumbnail: fanout, durable; Notifications.images: topic, durable',
+    ]);
+    expect(result.stdout).to.contain('OrderEvents.created → shop.orders / order.created → Billing.charge, Notifications.onOrder');
+    expect(result.stdout).to.contain('NoticeEvents.sent → shop.notices / notice.email.sent → Notifications.email');
+  });
+
+  it('exits 1 on findings with --strict, so CI can gate on dead routes', async () => {
+    expect((await runWarren(['topology', fixture('orders-service'), '--strict'])).code).to.equal(1);
+    expect((await runWarren(['topology', fixture('dto-zoo'), '--strict'])).code).to.equal(0);
+  });
+
+  it('draws the topology as a Mermaid flowchart and as Graphviz dot, dead routes in red', async () => {
+    const mermaid = await runWarren(['topology', fixture('orders-service'), '--format', 'mermaid']);
+    expect(mermaid.stdout).to.match(/^flowchart LR\n/);
+    expect(mermaid.stdout).to.match(/e\d+ -- "order\.created" --> q\d+/);
+    expect(mermaid.stdout).to.match(/q\d+ -\. "ttl 500 ms" \.-> q\d+/);
+    const dot = await runWarren(['topology', fixture('orders-service'), '--format', 'dot']);
+    expect(dot.stdout).to.match(/^digraph warren \{/);
+    expect(dot.stdout).to.match(/p\d+ -> e\d+ \[label="order\.note", color=red, fontcolor=red\];/);
+  });
+
+  it('refuses an unknown format with exit code 2', async () => {
+    const result = await runWarren(['topology', fixture('orders-service'), '--format', 'svg']);
+    expect(result.code).to.equal(2);
+    expect(result.stderr).to.contain("argument 'svg' is invalid");
+  });
+
+  describeWithBroker('--check', () => {
+    const prefix = uniqueName('topology');
+    const env = { CHECK_PREFIX: prefix };
+    let transport: AmqpTransport;
+
+    before(async () => {
+      transport = new AmqpTransport({ url: AMQP_URL });
+      await transport.connect();
+      const service = loadService([fixture('checked-service')], { env });
+      const same = service.consumers.find((c) => c.queue === `${prefix}.same`)!;
+      const different = service.consumers.find((c) => c.queue === `${prefix}.different`)!;
+      await transport.declare(same.topology);
+      // Declared once without the dead-letter exchange Warren requires: a deploy would be refused.
+      await transport.declare({ queues: [{ name: different.queue, durable: true }, ...different.topology.queues!.filter((q) => q.name !== different.queue)] });
+    });
+
+    after(async () => {
+      for (const queue of ['same', 'same.dlq', 'different', 'different.dlq', 'missing']) await transport.deleteQueue(`${prefix}.${queue}`).catch(() => undefined);
+      await transport.deleteExchange(`${prefix}.events`).catch(() => undefined);
+      await transport.close();
+    });
+
+    it('reports queues that match, are missing, or have different arguments, and exits 1', async () => {
+      const result = await runWarren(['topology', fixture('checked-service'), '--check', AMQP_URL], { env });
+      expect(result.stderr).to.equal('');
+      expect(result.code).to.equal(1);
+      expect(result.stdout).to.contain(`✓ ${prefix}.same: ok`);
+      expect(result.stdout).to.contain(`✓ ${prefix}.same.dlq: ok`);
+      expect(result.stdout).to.match(new RegExp(`✗ ${prefix.replace(/\./g, '\\.')}\\.different: arguments differ — .*x-dead-letter-exchange`));
+      expect(result.stdout).to.contain(`✗ ${prefix}.missing: missing`);
+      expect(result.stdout).not.to.contain(':guest@');
+    });
+
+    it('leaves the broker as it found it: a missing queue is not created', async () => {
+      let missing = false;
+      await transport.inspectQueue(`${prefix}.missing`).catch(() => { missing = true; });
+      expect(missing).to.equal(true);
+    });
+
+    it('exits 2 with a redacted message when the broker cannot be reached', async () => {
+      const result = await runWarren(['topology', fixture('checked-service'), '--check', 'amqp://someone:hunter2@127.0.0.1:1/'], { env });
+      expect(result.code).to.equal(2);
+      expect(result.stderr).to.match(/^warren: Could not connect to amqp:\/\/someone:\*\*\*@127\.0\.0\.1:1\//);
+      expect(result.stderr).not.to.contain('hunter2');
+    });
+  });
+});
