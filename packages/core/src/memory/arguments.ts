@@ -1,0 +1,99 @@
+import { TopologyError } from '../errors';
+import type { ExchangeSpec, FieldTable, QueueSpec } from '../transport';
+import type { MemoryExchange } from './exchange';
+import type { MemoryQueue } from './queue';
+
+export type Overflow = 'drop-head' | 'reject-publish' | 'reject-publish-dlx';
+
+/** What a queue's `x-` arguments ask of it, validated as RabbitMQ validates them on declare. */
+export interface QueueSettings {
+  messageTtl: number | undefined;
+  maxLength: number | undefined;
+  maxLengthBytes: number | undefined;
+  overflow: Overflow;
+  deadLetterExchange: string | undefined;
+  deadLetterRoutingKey: string | undefined;
+}
+
+/** The AMQP reply code RabbitMQ would close the channel with, in the error's message. */
+export function refused(code: 'PRECONDITION_FAILED' | 'NOT_FOUND' | 'ACCESS_REFUSED' | 'RESOURCE_LOCKED', detail: string): TopologyError {
+  return new TopologyError(`The in-memory broker refused a declaration (${code}): ${detail}`);
+}
+
+/** Queue arguments RabbitMQ compares on redeclaration; any other argument may differ. */
+const COMPARED_QUEUE_ARGUMENTS = [
+  'x-expires', 'x-message-ttl', 'x-dead-letter-exchange', 'x-dead-letter-routing-key', 'x-max-length',
+  'x-max-length-bytes', 'x-max-in-memory-length', 'x-max-in-memory-bytes', 'x-max-priority', 'x-overflow',
+  'x-queue-mode', 'x-single-active-consumer', 'x-queue-type',
+];
+
+export function parseQueueArguments(queue: string, args: FieldTable | undefined): QueueSettings {
+  const a = args ?? {};
+  const type = a['x-queue-type'];
+  if (type !== undefined && type !== 'classic' && type !== 'quorum') {
+    throw refused('PRECONDITION_FAILED', `x-queue-type ${JSON.stringify(type)} of queue "${queue}" is not supported by the in-memory broker (classic and quorum are).`);
+  }
+  const overflow = a['x-overflow'] ?? 'drop-head';
+  if (overflow !== 'drop-head' && overflow !== 'reject-publish' && overflow !== 'reject-publish-dlx') {
+    throw refused('PRECONDITION_FAILED', `invalid arg 'x-overflow' for queue "${queue}": ${JSON.stringify(overflow)}; expected drop-head, reject-publish or reject-publish-dlx.`);
+  }
+  const deadLetterExchange = optionalString(queue, a, 'x-dead-letter-exchange');
+  const deadLetterRoutingKey = optionalString(queue, a, 'x-dead-letter-routing-key');
+  if (deadLetterRoutingKey !== undefined && deadLetterExchange === undefined) {
+    throw refused('PRECONDITION_FAILED', `invalid arg 'x-dead-letter-routing-key' for queue "${queue}": it requires x-dead-letter-exchange.`);
+  }
+  optionalInteger(queue, a, 'x-expires', 1);
+  return {
+    messageTtl: optionalInteger(queue, a, 'x-message-ttl', 0),
+    maxLength: optionalInteger(queue, a, 'x-max-length', 0),
+    maxLengthBytes: optionalInteger(queue, a, 'x-max-length-bytes', 0),
+    overflow,
+    deadLetterExchange,
+    deadLetterRoutingKey,
+  };
+}
+
+function optionalInteger(queue: string, args: FieldTable, key: string, min: number): number | undefined {
+  const value = args[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw refused('PRECONDITION_FAILED', `invalid arg '${key}' for queue "${queue}": ${JSON.stringify(value)}; expected an integer of at least ${min}.`);
+  }
+  return value;
+}
+
+function optionalString(queue: string, args: FieldTable, key: string): string | undefined {
+  const value = args[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw refused('PRECONDITION_FAILED', `invalid arg '${key}' for queue "${queue}": ${JSON.stringify(value)}; expected a string.`);
+  return value;
+}
+
+export function assertEquivalentQueue(existing: MemoryQueue, spec: QueueSpec): void {
+  const what = `queue "${spec.name}"`;
+  same(what, 'durable', existing.durable, spec.durable ?? true);
+  same(what, 'auto_delete', existing.autoDelete, spec.autoDelete ?? false);
+  if (existing.exclusive !== (spec.exclusive ?? false)) {
+    throw refused('RESOURCE_LOCKED', `cannot obtain exclusive access to locked ${what}, or redeclare it with another exclusive flag.`);
+  }
+  for (const key of COMPARED_QUEUE_ARGUMENTS) same(what, key, existing.args?.[key], spec.arguments?.[key]);
+}
+
+export function assertEquivalentExchange(existing: MemoryExchange, spec: ExchangeSpec): void {
+  const what = `exchange "${spec.name}"`;
+  same(what, 'type', existing.type, spec.type);
+  same(what, 'durable', existing.durable, spec.durable ?? true);
+  same(what, 'auto_delete', existing.autoDelete, spec.autoDelete ?? false);
+  same(what, 'internal', existing.internal, spec.internal ?? false);
+  // RabbitMQ compares only this one of an exchange's arguments.
+  same(what, 'alternate-exchange', existing.alternateExchange, spec.arguments?.['alternate-exchange']);
+}
+
+function same(what: string, field: string, current: unknown, received: unknown): void {
+  if (current === received) return;
+  throw refused('PRECONDITION_FAILED', `inequivalent arg '${field}' for ${what}: received ${describe(received)} but current is ${describe(current)}. Delete it (or use another name) to declare it differently.`);
+}
+
+function describe(value: unknown): string {
+  return value === undefined ? 'none' : JSON.stringify(value);
+}

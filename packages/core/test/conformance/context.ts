@@ -1,0 +1,161 @@
+import type { Delivery, OutgoingMessage, PublishOptions, Settlement, SubscribeOptions, Subscription, Topology, Transport } from '../../src/transport';
+import { uniqueName } from '../support/broker';
+
+/**
+ * What every conformance test works with: one transport per suite, unique names, and cleanup of
+ * everything a test declared or subscribed, so the suite can run against a shared RabbitMQ.
+ */
+export class ConformanceContext {
+  private shared: Transport | undefined;
+  private readonly extraTransports: Transport[] = [];
+  private readonly queues = new Set<string>();
+  private readonly exchanges = new Set<string>();
+  private readonly subscriptions: Subscription[] = [];
+
+  constructor(private readonly factory: () => Promise<Transport>) {}
+
+  get transport(): Transport {
+    if (!this.shared) throw new Error('The conformance transport is not open; is the test inside defineConformanceSuite?');
+    return this.shared;
+  }
+
+  async open(): Promise<void> {
+    this.shared = await this.factory();
+    await this.shared.connect();
+  }
+
+  async close(): Promise<void> {
+    await this.shared?.close();
+    this.shared = undefined;
+  }
+
+  /** A second transport, closed after the test (for tests that close one). */
+  async newTransport(): Promise<Transport> {
+    const transport = await this.factory();
+    await transport.connect();
+    this.extraTransports.push(transport);
+    return transport;
+  }
+
+  name(prefix: string): string {
+    return uniqueName(prefix);
+  }
+
+  /** Declares on the shared transport and remembers the names for cleanup. */
+  async declare(topology: Topology, transport = this.transport): Promise<void> {
+    this.track(topology);
+    await transport.declare(topology);
+  }
+
+  /** Remembers the names of a topology declared some other way (by subscribe(), for instance). */
+  track(topology: Topology): void {
+    for (const q of topology.queues ?? []) this.queues.add(q.name);
+    for (const e of topology.exchanges ?? []) this.exchanges.add(e.name);
+  }
+
+  async subscribe(options: SubscribeOptions, handler: (delivery: Delivery) => Promise<Settlement>, transport = this.transport): Promise<Subscription> {
+    if (options.topology) this.track(options.topology);
+    const subscription = await transport.subscribe(options, handler);
+    this.subscriptions.push(subscription);
+    return subscription;
+  }
+
+  publish(exchange: string, routingKey: string, text: string, extra: Partial<OutgoingMessage> = {}, options?: PublishOptions): Promise<void> {
+    return this.transport.publish({ exchange, routingKey, body: Buffer.from(text), properties: {}, ...extra }, options);
+  }
+
+  /** Takes every ready message from a queue with basic.get, acknowledging each. */
+  async drain(queue: string): Promise<Delivery[]> {
+    const taken: Delivery[] = [];
+    for (let message = await this.transport.get(queue); message; message = await this.transport.get(queue)) {
+      await message.ack();
+      taken.push(message);
+    }
+    return taken;
+  }
+
+  /** The bodies of every ready message of a queue, as text, oldest first. */
+  async drainBodies(queue: string): Promise<string[]> {
+    return (await this.drain(queue)).map((d) => d.body.toString());
+  }
+
+  async cleanup(): Promise<void> {
+    await Promise.allSettled(this.subscriptions.splice(0).map((s) => s.close()));
+    await Promise.allSettled(this.extraTransports.splice(0).map((t) => t.close()));
+    const transport = this.shared;
+    if (!transport) return;
+    for (const queue of this.queues) await transport.deleteQueue(queue).catch(() => undefined);
+    for (const exchange of this.exchanges) await transport.deleteExchange(exchange).catch(() => undefined);
+    this.queues.clear();
+    this.exchanges.clear();
+  }
+}
+
+/**
+ * Records deliveries for a subscription and lets a test wait for a number of them. The settlement
+ * defaults to 'ack'; `settle` may decide per delivery (index counts from 0).
+ */
+export class DeliveryLog {
+  readonly deliveries: Delivery[] = [];
+  private waiters: Array<{ count: number; resolve(): void }> = [];
+
+  constructor(private readonly settle: (delivery: Delivery, index: number) => Settlement | Promise<Settlement> = () => 'ack') {}
+
+  readonly handler = async (delivery: Delivery): Promise<Settlement> => {
+    const index = this.deliveries.push(delivery) - 1;
+    this.waiters = this.waiters.filter((w) => (w.count <= this.deliveries.length ? (w.resolve(), false) : true));
+    return this.settle(delivery, index);
+  };
+
+  get bodies(): string[] {
+    return this.deliveries.map((d) => d.body.toString());
+  }
+
+  /** Resolves once `count` deliveries have arrived; rejects after `timeoutMs` saying how many did. */
+  async waitFor(count: number, timeoutMs = 3000): Promise<Delivery[]> {
+    if (this.deliveries.length < count) {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`expected ${count} deliveries within ${timeoutMs} ms, got ${this.deliveries.length}: ${JSON.stringify(this.bodies)}`)), timeoutMs);
+        this.waiters.push({ count, resolve: () => { clearTimeout(timer); resolve(); } });
+      });
+    }
+    return this.deliveries.slice(0, count);
+  }
+}
+
+/** A promise a test opens by hand: handlers await it to stay "running". */
+export class Gate {
+  readonly opened: Promise<void>;
+  open!: () => void;
+
+  constructor() {
+    this.opened = new Promise((resolve) => { this.open = resolve; });
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Retries `check` until it stops throwing; rethrows its last error after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T>, timeoutMs = 2000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await sleep(20);
+    }
+  }
+}
+
+/** The rejection of a promise that must reject (fails the test when it resolves). */
+export async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected the promise to reject, but it resolved');
+}
