@@ -1,8 +1,9 @@
-import { Connection, ConsumerStatus, type AsyncMessage, type Consumer, type Publisher, type RPCClient, type SyncMessage, type ReturnedMessage, type HeaderFields } from 'rabbitmq-client';
+import { Connection, ConsumerStatus, type AsyncMessage, type Consumer, type Publisher, type SyncMessage, type ReturnedMessage, type HeaderFields } from 'rabbitmq-client';
+import { DirectReplyClient } from './amqp-request';
 import { randomUUID } from 'node:crypto';
 import { keepRawBodies } from './amqp-raw-body';
 import { parseBrokerUrls, type BrokerAddress, type TlsOptions } from './amqp-url';
-import { ConnectionError, PublishError, PublishTimeoutError, RequestTimeoutError, TopologyError, UnroutableError, WarrenError } from './errors';
+import { ConnectionError, PublishError, PublishTimeoutError, TopologyError, UnroutableError, WarrenError } from './errors';
 import { redactText } from './redact';
 import type {
   Delivery, DeliveryHandler, FetchedMessage, MessageProperties, OutgoingMessage, PublishOptions, QueueInfo,
@@ -53,10 +54,12 @@ export class AmqpTransport implements Transport {
   private readonly publishTimeoutMs: number;
   private confirmPublisher?: Publisher;
   private plainPublisher?: Publisher;
-  private rpcClient?: RPCClient;
+  private replies?: DirectReplyClient;
   /** Mandatory publishes awaiting their confirm, by messageId + route; set when the broker returns one. */
   private readonly pendingMandatory = new Map<string, { returned: boolean }>();
   private readonly subscriptions = new Set<AmqpSubscription>();
+  /** Set by close(): no new subscriptions or requests, but draining handlers may still publish. */
+  private closing = false;
   private closed = false;
   private blocked = false;
   /** Set while connect() waits: credentials and vhost errors end the wait at once (no retry storm). */
@@ -193,24 +196,18 @@ export class AmqpTransport implements Transport {
   }
 
   async request(message: OutgoingMessage, options: RequestOptions = {}): Promise<Delivery> {
-    this.assertOpen();
-    const timeoutMs = options.timeoutMs ?? 30_000;
-    this.rpcClient ??= this.publishConnection.createRPCClient({ confirm: true, timeout: 24 * 3600_000 });
-    const envelope = toEnvelope(message);
-    try {
-      const reply = await withTimeout(this.rpcClient.send(envelope, message.body), timeoutMs,
-        () => new RequestTimeoutError(message.exchange, message.routingKey, timeoutMs));
-      return toDelivery(reply, '');
-    } catch (err) {
-      throw this.wrapPublishError(err, message);
-    }
+    this.assertAccepting();
+    this.replies ??= new DirectReplyClient(this.publishConnection, (err) => this.clean(err));
+    const reply = await this.replies.request(toEnvelope(message), message.body, options.timeoutMs ?? 30_000);
+    return toDelivery(reply, '');
   }
 
   async subscribe(options: SubscribeOptions, handler: DeliveryHandler): Promise<Subscription> {
-    this.assertOpen();
+    this.assertAccepting();
     const topology = options.topology ?? {};
-    if (options.topology) await this.declare(topology);
     const ownQueue = topology.queues?.find((q) => q.name === options.queue);
+    // An exclusive queue belongs to the connection that declares it: only the consumer's may.
+    await this.declare(ownQueue?.exclusive ? withoutQueue(topology, ownQueue.name) : topology);
     const subscription = new AmqpSubscription(options.queue, this.events, () => {
       // The consumer re-declares its own queue and bindings on every attach; the rest of the
       // topology (dead-letter and retry queues) is re-declared here so a deleted one comes back.
@@ -237,7 +234,13 @@ export class AmqpTransport implements Transport {
     });
     subscription.attach(consumer);
     this.subscriptions.add(subscription);
-    await subscription.ready(this.publishTimeoutMs);
+    try {
+      await subscription.ready(this.publishTimeoutMs);
+    } catch (error) {
+      this.subscriptions.delete(subscription);
+      await subscription.close().catch(() => undefined);
+      throw error;
+    }
     return subscription;
   }
 
@@ -301,14 +304,16 @@ export class AmqpTransport implements Transport {
 
   /** Consumers first (they drain their handlers), then publishers, then the connections: closing a connection first hangs the client. */
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.closing) return;
+    this.closing = true;
     await Promise.allSettled([...this.subscriptions].map((s) => s.close()));
-    await Promise.allSettled([this.confirmPublisher?.close(), this.plainPublisher?.close(), this.rpcClient?.close()]);
+    this.closed = true;
+    await Promise.allSettled([this.confirmPublisher?.close(), this.plainPublisher?.close(), this.replies?.close()]);
     await Promise.allSettled([this.consumeConnection.close(), this.publishConnection.close()]);
   }
 
   private async destroy(): Promise<void> {
+    this.closing = true;
     this.closed = true;
     this.consumeConnection.unsafeDestroy();
     this.publishConnection.unsafeDestroy();
@@ -316,6 +321,10 @@ export class AmqpTransport implements Transport {
 
   private assertOpen(): void {
     if (this.closed) throw new ConnectionError('CLOSED', `The connection to ${this.address.redacted} is closed.`);
+  }
+
+  private assertAccepting(): void {
+    if (this.closing) throw new ConnectionError('CLOSED', `The connection to ${this.address.redacted} is closing.`);
   }
 
   private clean(err: unknown): string {
@@ -345,7 +354,6 @@ export class AmqpTransport implements Transport {
   private wrapPublishError(err: unknown, message: OutgoingMessage): WarrenError {
     if (err instanceof WarrenError) return err;
     const code = (err as { code?: string })?.code;
-    if (code === 'RPC_TIMEOUT') return new RequestTimeoutError(message.exchange, message.routingKey, 0);
     return new PublishError(`Publishing to exchange "${message.exchange}" with routing key "${message.routingKey}" failed (${code ?? 'error'}): ${this.clean(err)}`, { cause: err });
   }
 }
@@ -394,6 +402,10 @@ class AmqpSubscription implements Subscription {
     this.attached = false;
     await consumer?.close();
   }
+}
+
+function withoutQueue(topology: Topology, queue: string): Topology {
+  return { ...topology, queues: topology.queues?.filter((q) => q.name !== queue), bindings: topology.bindings?.filter((b) => b.queue !== queue) };
 }
 
 function queueDeclareParams(q: QueueSpec) {
