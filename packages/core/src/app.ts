@@ -74,7 +74,10 @@ export class Warren {
   private closing?: Promise<void>;
   private lastError?: string;
   private healthServer?: Server;
-  private closed = false;
+  private stopped = false;
+  private markStopped!: () => void;
+  /** Settles once `close()` has finished. */
+  readonly whenClosed: Promise<void> = new Promise((resolve) => { this.markStopped = resolve; });
 
   private constructor(
     /** The broker transport in use. */
@@ -192,6 +195,9 @@ export class Warren {
    */
   static async run(options: WarrenOptions = {}): Promise<Warren> {
     const app = await Warren.start(options);
+    // The embedded broker holds no socket: without this the process would exit with nothing to do.
+    const keepAlive = setInterval(() => undefined, 1 << 30);
+    void app.whenClosed.then(() => clearInterval(keepAlive));
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {
       if (stopping) process.exit(130);
@@ -249,7 +255,7 @@ export class Warren {
     const consumers = this.consumers.map((c) => ({ consumer: c.id, queue: c.queue, attached: this.subscriptions.get(c.id)?.attached ?? false }));
     const connected = this.transport.connected;
     return {
-      status: this.closed ? 'closed' : !this.closing && connected && consumers.every((c) => c.attached) ? 'up' : 'down',
+      status: this.stopped ? 'closed' : !this.closing && connected && consumers.every((c) => c.attached) ? 'up' : 'down',
       transport: this.transport.description,
       connected,
       consumers,
@@ -274,7 +280,8 @@ export class Warren {
       if (timedOut) this.logger.warn('handlers still running at the shutdown timeout; their messages will be redelivered', { timeoutMs: this.shutdownTimeoutMs });
       await this.transport.close();
       await new Promise((resolve) => (this.healthServer ? this.healthServer.close(resolve) : resolve(undefined)));
-      this.closed = true;
+      this.stopped = true;
+      this.markStopped();
       this.logger.info('warren stopped');
     })();
     return this.closing;
