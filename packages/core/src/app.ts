@@ -177,6 +177,9 @@ export class Warren {
         subscriptions.set(plan.id, await transport.subscribe({ queue: plan.queue, prefetch: plan.prefetch, concurrency: plan.concurrency, topology: plan.topology }, handler));
       }
       if (options.health) app.healthServer = await startHealthServer(() => app!.health(), options.health);
+      for (const plan of consumers) {
+        if (plan.validator && !plan.validator.compiled) logger.info('payload validated by class-validator (not compiled)', { consumer: plan.id, reason: plan.validator.fallbackReason });
+      }
       logger.info('warren started', { transport: transport.description, consumers: consumers.map((c) => `${c.id} ← ${c.queue}`), publishers: publishers.map((p) => p.publisherClass.name) });
       return app;
     } catch (error) {

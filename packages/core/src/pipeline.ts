@@ -2,7 +2,7 @@ import { MessageAction } from './actions';
 import { decodeBody, jsonCodec, type CodecRegistry } from './codec';
 import type { ConsumerPlan } from './consumer-plan';
 import { attemptOf, hasForbiddenHeader, MessageContext } from './context';
-import { DecodeError, type WarrenError } from './errors';
+import { DecodeError, PayloadValidationError, WarrenError } from './errors';
 import type { Logger } from './logger';
 import { asWarrenError, decideOutcome, errorHeaders, type FailureRouter, type Outcome } from './outcome';
 import type { Delivery, DeliveryHandler, FieldTable, OutgoingMessage, Settlement, Transport } from './transport';
@@ -108,7 +108,13 @@ function createStages(plan: ConsumerPlan, deps: PipelineDeps): PipelineStages {
         throw new DecodeError('DECODE_FAILED', 'The message headers contain a forbidden key (__proto__, constructor or prototype).');
       }
       const decoded = decodeBody(delivery.body, delivery.properties.contentType, plan.shape, codecs, plan.maxBodyBytes);
-      return plan.validator ? plan.validator.validate(decoded) : decoded;
+      if (!plan.validator) return decoded;
+      try {
+        const validated = plan.validator.validate(decoded);
+        return validated instanceof Promise ? validated.catch(asValidationFailure) : validated;
+      } catch (error) {
+        return asValidationFailure(error);
+      }
     },
 
     invoke(context, payload, args) {
@@ -155,6 +161,15 @@ function createStages(plan: ConsumerPlan, deps: PipelineDeps): PipelineStages {
       }
     },
   };
+}
+
+/**
+ * Some built-in class-validator checks throw on hostile input (isEmail on a lone surrogate, for
+ * one). The same bytes would throw again: such a message is invalid, never a handler failure to retry.
+ */
+function asValidationFailure(error: unknown): never {
+  if (error instanceof WarrenError) throw error;
+  throw new PayloadValidationError('payload', [{ path: '', constraints: { validatorThrew: `validation threw ${(error as Error)?.name ?? 'an error'}: ${(error as Error)?.message ?? String(error)}` } }]);
 }
 
 function replyMessage(context: MessageContext, body: Buffer, contentType: string, headers?: FieldTable): OutgoingMessage {

@@ -1,9 +1,9 @@
 import 'reflect-metadata';
 import { expect } from 'chai';
 import * as path from 'node:path';
-import { IsString } from 'class-validator';
+import { IsEmail, IsString } from 'class-validator';
 import { container, injectable, Lifecycle, scoped } from 'tsyringe';
-import { ConfigurationError, Consumer, MemoryTransport, MessageContext, silentLogger, Warren } from '../src';
+import { ConfigurationError, Consumer, MemoryTransport, MessageContext, silentLogger, Warren, type SettledEvent } from '../src';
 import { GreetingHandlers, Greetings } from './fixtures/scan/greetings.handlers';
 
 class Note {
@@ -34,6 +34,19 @@ class Duplicate {
 
   @Consumer('notes', 'b', { queue: 'notes.same' })
   async b(_n: Note) {}
+}
+
+class Signup {
+  @IsEmail() email!: string;
+}
+
+class Signups {
+  static handled = 0;
+
+  @Consumer('signups', 'signup', { queue: 'signups', retry: { attempts: 3, delay: 5 } })
+  async onSignup(_s: Signup) {
+    Signups.handled++;
+  }
 }
 
 async function until(condition: () => boolean, timeoutMs = 3000): Promise<void> {
@@ -92,6 +105,21 @@ describe('Warren.start', () => {
       await app.get(Greetings).hello({ text: 'scanned' });
       await until(() => GreetingHandlers.received.length === 1);
       expect(GreetingHandlers.received).to.deep.equal(['scanned']);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('dead-letters at once, without retries, a payload that makes a validator throw', async () => {
+    const settled: SettledEvent[] = [];
+    const app = await Warren.start({ transport: new MemoryTransport(), handlers: [Signups], logger: silentLogger, container: container.createChildContainer(), onSettled: (e) => settled.push(e) });
+    try {
+      await app.publish('signups', 'signup', Buffer.from('{"email":"a\\ud800@example.com"}'), { contentType: 'application/json' });
+      await until(() => settled.length === 1);
+      expect(settled[0]!.outcome).to.equal('dead-lettered');
+      expect(settled[0]!.error?.code).to.equal('VALIDATION_FAILED');
+      expect(settled[0]!.attempt).to.equal(1);
+      expect(Signups.handled).to.equal(0);
     } finally {
       await app.close();
     }
