@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { container as rootContainer, type DependencyContainer, type InjectionToken } from 'tsyringe';
 import { AmqpTransport } from './amqp-transport';
-import type { TlsOptions } from './amqp-url';
 import { CodecRegistry, jsonCodec, type Codec } from './codec';
 import { planConsumer, type ConsumerDefaults, type ConsumerPlan } from './consumer-plan';
-import { MessageContext } from './context';
+import { createHandlerResolver } from './handler-resolver';
 import { ConfigurationError } from './errors';
 import { jsonLogger, type Logger } from './logger';
 import { MemoryTransport } from './memory-transport';
@@ -120,17 +119,7 @@ export class Warren {
 
     const subscriptions = new Map<string, Subscription>();
     let app: Warren | undefined;
-    const events: TransportEvents = {
-      onConnect: () => logger.info('connected to the broker'),
-      onDisconnect: (error) => logger.warn('lost the broker connection; reconnecting', { error: error.message }),
-      onBlocked: (reason) => logger.warn('the broker blocked publishing (resource alarm)', { reason }),
-      onUnblocked: () => logger.info('the broker unblocked publishing'),
-      onSubscriptionChange: (queue, attached, error) => {
-        if (attached) logger.info('consumer attached', { queue });
-        else logger.warn('consumer detached; re-attaching', { queue, error: error?.message });
-      },
-      onError: (error) => { if (app) app.lastError = error.message; logger.debug('transport error', { error: error.message }); },
-    };
+    const events = loggedTransportEvents(logger, (message) => { if (app) app.lastError = message; });
     const transport = options.transport ?? createTransport(options, env, logger, events);
     const container = (options.container ?? rootContainer).createChildContainer();
     const codecs = new CodecRegistry(options.codecs);
@@ -155,22 +144,7 @@ export class Warren {
       }
       app = new Warren(transport, container, consumers, publishers, subscriptions, logger, options.shutdownTimeoutMs ?? 30_000, publishing);
       const failures = new FailureRouter(transport, logger);
-      const appScoped = new Map<Class, Record<string, unknown>>();
-      const resolveHandler = (plan: ConsumerPlan, context: MessageContext): Record<string, unknown> => {
-        const type = plan.definition.handlerClass;
-        if (plan.scope === 'message') {
-          const child = container.createChildContainer();
-          child.registerInstance(MessageContext, context);
-          return child.resolve(type) as Record<string, unknown>;
-        }
-        let instance = appScoped.get(type);
-        if (!instance) {
-          // One instance for the app's lifetime, and the same one app.get(Handler) returns.
-          if (!container.isRegistered(type, true)) container.registerSingleton(type);
-          appScoped.set(type, (instance = container.resolve(type) as Record<string, unknown>));
-        }
-        return instance;
-      };
+      const resolveHandler = createHandlerResolver(container);
       for (const plan of consumers) {
         if (plan.scope === 'app') resolveHandler(plan, undefined as never); // fail at start if a dependency is missing
         const handler = createDeliveryHandler(plan, { codecs, transport, failures, logger, middleware: consumeMiddleware, resolveHandler, onSettled });
@@ -289,6 +263,21 @@ export class Warren {
     })();
     return this.closing;
   }
+}
+
+/** What the transport reports, written to the log; errors also become the health report's `lastError`. */
+function loggedTransportEvents(logger: Logger, onError: (message: string) => void): TransportEvents {
+  return {
+    onConnect: () => logger.info('connected to the broker'),
+    onDisconnect: (error) => logger.warn('lost the broker connection; reconnecting', { error: error.message }),
+    onBlocked: (reason) => logger.warn('the broker blocked publishing (resource alarm)', { reason }),
+    onUnblocked: () => logger.info('the broker unblocked publishing'),
+    onSubscriptionChange: (queue, attached, error) => {
+      if (attached) logger.info('consumer attached', { queue });
+      else logger.warn('consumer detached; re-attaching', { queue, error: error?.message });
+    },
+    onError: (error) => { onError(error.message); logger.debug('transport error', { error: error.message }); },
+  };
 }
 
 function createTransport(options: WarrenOptions, env: Record<string, string | undefined>, logger: Logger, events: TransportEvents): Transport {
