@@ -109,7 +109,8 @@ export class AmqpTransport implements Transport {
     connection.on('connection', () => { wasUp = true; this.events.onConnect?.(); });
     connection.on('error', (err: unknown) => {
       const error = this.wrapConnectionError(err);
-      if (this.refuse && (error.code === 'ACCESS_REFUSED')) this.refuse(error);
+      // Refusals and untrusted certificates do not heal by retrying: end connect()'s wait at once.
+      if (this.refuse && (error.code === 'ACCESS_REFUSED' || isTlsRejection(err))) this.refuse(error);
       if (wasUp && !connection.ready) { wasUp = false; this.events.onDisconnect?.(error); }
       this.events.onError?.(error);
     });
@@ -232,7 +233,7 @@ export class AmqpTransport implements Transport {
         return ConsumerStatus.DROP;
       }
     });
-    subscription.attach(consumer);
+    subscription.attach(consumer, (err) => this.wrapTopologyError(err));
     this.subscriptions.add(subscription);
     try {
       await subscription.ready(this.publishTimeoutMs);
@@ -339,13 +340,21 @@ export class AmqpTransport implements Transport {
     if (code === 'ACCESS_REFUSED' || code === 'NOT_ALLOWED' || /ACCESS_REFUSED|access_refused|authentication|NOT_ALLOWED/i.test(detail)) {
       return new ConnectionError('ACCESS_REFUSED', `${context ?? 'The broker refused the connection'} (${this.address.redacted}): ${detail}. Check the user's password, vhost and permissions.`);
     }
+    if (isTlsRejection(err)) {
+      return new ConnectionError('CONNECTION', `${context ?? 'TLS handshake failed'} (${this.address.redacted}): the broker's certificate was not accepted (${code}: ${detail}). Check the CA passed in { tls: { ca } } and that the URL's host name is one the certificate names.`, { cause: err });
+    }
     return new ConnectionError('CONNECTION', `${context ?? 'Connection problem'} (${this.address.redacted}): ${detail}`);
   }
 
   private wrapTopologyError(err: unknown): WarrenError {
     if (err instanceof WarrenError) return err;
     const code = (err as { code?: string })?.code;
-    if (code === 'PRECONDITION_FAILED' || code === 'NOT_FOUND' || code === 'ACCESS_REFUSED' || code === 'RESOURCE_LOCKED') {
+    // ACCESS_REFUSED means two things: the user lacks a permission ("… refused for user …"), or the
+    // declaration itself is illegal (binding to the default exchange, the reserved amq. prefix).
+    if (code === 'ACCESS_REFUSED' && /refused for user/i.test(this.clean(err))) {
+      return new ConnectionError('ACCESS_REFUSED', `RabbitMQ refused an operation on ${this.address.redacted} for lack of permissions: ${this.clean(err)}. Grant the user configure / write / read permissions on these names in the vhost (rabbitmqctl set_permissions).`, { cause: err });
+    }
+    if (code === 'PRECONDITION_FAILED' || code === 'NOT_FOUND' || code === 'RESOURCE_LOCKED' || code === 'ACCESS_REFUSED') {
       return new TopologyError(`RabbitMQ refused a declaration (${code}): ${this.clean(err)}. An existing queue or exchange with other arguments must be deleted (or renamed) before it can be declared differently.`, { cause: err });
     }
     return this.wrapConnectionError(err);
@@ -366,7 +375,8 @@ class AmqpSubscription implements Subscription {
 
   constructor(readonly queue: string, private readonly events: TransportEvents, private readonly onReattach: () => void) {}
 
-  attach(consumer: Consumer): void {
+  /** `wrap` turns a setup failure into Warren's typed error (permissions, missing or mismatched queue). */
+  attach(consumer: Consumer, wrap: (err: unknown) => WarrenError): void {
     this.consumer = consumer;
     let attachedBefore = false;
     consumer.on('ready', () => {
@@ -374,10 +384,16 @@ class AmqpSubscription implements Subscription {
       if (attachedBefore) this.onReattach();
       attachedBefore = true;
       this.events.onSubscriptionChange?.(this.queue, true);
-      for (const resolve of this.readyWaiters.splice(0)) resolve();
+      for (const settle of this.readyWaiters.splice(0)) settle();
     });
     consumer.on('error', (err: Error & { code?: string }) => {
       this.lastError = err;
+      // A first attach the broker refuses (no read permission, queue missing or declared otherwise,
+      // exclusive elsewhere) would only be retried with back-off until subscribe()'s timeout: fail now.
+      if (!attachedBefore && err.code !== undefined && REFUSALS.has(err.code)) {
+        const error = wrap(err);
+        for (const settle of this.readyWaiters.splice(0)) settle(error);
+      }
       if (this.attached && (err.code === 'CANCEL_FORCED' || err instanceof Error && /channel|connection|socket/i.test(err.message))) {
         this.attached = false;
         this.events.onSubscriptionChange?.(this.queue, false, err);
@@ -392,7 +408,7 @@ class AmqpSubscription implements Subscription {
       const timer = setTimeout(() => {
         reject(new ConnectionError('CONNECTION', `The consumer on queue "${this.queue}" did not attach within ${timeoutMs} ms${this.lastError ? `: ${this.lastError.message}` : ''}`));
       }, timeoutMs);
-      this.readyWaiters.push(() => { clearTimeout(timer); resolve(); });
+      this.readyWaiters.push((error) => { clearTimeout(timer); if (error) reject(error); else resolve(); });
     });
   }
 
@@ -402,6 +418,21 @@ class AmqpSubscription implements Subscription {
     this.attached = false;
     await consumer?.close();
   }
+}
+
+/** Channel errors on a consumer's setup that retrying cannot fix. */
+const REFUSALS = new Set(['ACCESS_REFUSED', 'NOT_FOUND', 'PRECONDITION_FAILED', 'RESOURCE_LOCKED']);
+
+/** Node's codes for a TLS peer that failed verification: an untrusted CA, or a certificate for another host. */
+const TLS_REJECTIONS = new Set([
+  'ERR_TLS_CERT_ALTNAME_INVALID', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'CERT_UNTRUSTED',
+  'CERT_REJECTED', 'CERT_SIGNATURE_FAILURE', 'HOSTNAME_MISMATCH',
+]);
+
+function isTlsRejection(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' && TLS_REJECTIONS.has(code);
 }
 
 function withoutQueue(topology: Topology, queue: string): Topology {

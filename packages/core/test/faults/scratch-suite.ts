@@ -1,0 +1,58 @@
+import { execFile } from 'node:child_process';
+import { expect } from 'chai';
+import { AMQP_URL, describeWithBroker } from '../support/broker';
+import { ScratchBroker, scratchNodesAvailable } from './scratch-broker';
+
+type ScratchOptions = Parameters<typeof ScratchBroker.start>[0];
+
+/**
+ * `describe` for destructive tests: starts one scratch RabbitMQ node for the block (reused by its
+ * tests), stops and deletes it afterwards, and checks that the machine's shared broker went through
+ * the block untouched — same Erlang VM (not restarted), no resource alarm.
+ *
+ * Like {@link describeWithBroker}, it fails under CI=true when RabbitMQ is missing, and skips locally.
+ */
+export function describeOnScratchBroker(title: string, options: ScratchOptions | (() => ScratchOptions), body: (broker: () => ScratchBroker) => void): void {
+  describeWithBroker(title, function () {
+    let broker: ScratchBroker | undefined;
+    let sharedBefore: string | undefined;
+
+    before(async function () {
+      this.timeout(90_000);
+      if (!scratchNodesAvailable()) {
+        if (process.env.CI === 'true') throw new Error('The fault suite needs rabbitmq-server installed to start scratch nodes (CI=true).');
+        this.skip();
+      }
+      sharedBefore = await sharedBrokerState();
+      broker = await ScratchBroker.start(typeof options === 'function' ? options() : options);
+    });
+
+    after(async function () {
+      this.timeout(60_000);
+      await broker?.stop();
+      if (sharedBefore !== undefined) {
+        expect(await sharedBrokerState(), 'the shared broker was restarted or raised an alarm during a fault suite').to.equal(sharedBefore);
+      }
+    });
+
+    body(() => {
+      if (!broker) throw new Error('the scratch broker is not running');
+      return broker;
+    });
+  });
+}
+
+/**
+ * The shared broker's OS pid and alarms, e.g. `{"2934",[]}`, read with the machine's rabbitmqctl
+ * (read-only). Undefined when AMQP_URL is not on this machine, where there is nothing to check.
+ */
+async function sharedBrokerState(): Promise<string | undefined> {
+  const host = new URL(AMQP_URL).hostname;
+  if (host !== '127.0.0.1' && host !== 'localhost') return undefined;
+  const output = await new Promise<string>((resolve, reject) => {
+    execFile('rabbitmqctl', ['-q', 'eval', '{os:getpid(), rabbit_alarm:get_alarms()}.'], { timeout: 30_000 }, (error, stdout) => (error ? reject(error) : resolve(stdout)));
+  });
+  const state = output.trim();
+  expect(state, 'the shared broker has a resource alarm').to.match(/,\[\]\}$/);
+  return state;
+}

@@ -1,0 +1,88 @@
+import 'reflect-metadata';
+import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { container, injectable } from 'tsyringe';
+import { AmqpTransport, Consumer, MessageContext, Warren } from '../../src';
+import { AMQP_URL, describeWithBroker } from '../support/broker';
+import { eventually, Ledger, publishAll } from './ledger';
+import { RecordingLogger, scenarioNames, Tick } from './service';
+
+/** The second consumer: records each message and whether the broker marked it redelivered. */
+@injectable()
+class TakeOver {
+  static redelivered = 0;
+  constructor(private readonly ledger: Ledger) {}
+
+  @Consumer('${EX}', 'tick', { queue: '${Q}.ticks', prefetch: 200, concurrency: 50 })
+  async tick(tick: Tick, ctx: MessageContext): Promise<void> {
+    if (ctx.redelivered) TakeOver.redelivered++;
+    this.ledger.recordHandled(tick.id);
+  }
+}
+
+// Not destructive to the broker (a service process stops, the broker does not): runs on the shared one.
+describeWithBroker('Under faults: SIGTERM', function () {
+  let dir: string;
+  let child: ChildProcess | undefined;
+  const apps: Warren[] = [];
+
+  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'warren-sigterm-')); });
+  afterEach(async () => {
+    if (child && child.exitCode === null) child.kill('SIGKILL');
+    for (const app of apps.splice(0)) await app.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('loses none of a thousand in-flight messages: finished ones are acked, unfinished ones redelivered', async function () {
+    this.timeout(60_000);
+    const ledger = new Ledger('SIGTERM');
+    const { exchange, queue, env } = scenarioNames();
+    const handledFile = join(dir, 'handled');
+    let output = '';
+    child = spawn(process.execPath, [join(__dirname, 'sigterm-service.js')], {
+      env: { ...process.env, AMQP_URL, ...env, HANDLED_FILE: handledFile, WARREN_LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.on('data', (d: Buffer) => { output += d.toString(); });
+    child.stderr!.on('data', (d: Buffer) => { output += d.toString(); });
+    const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
+    await eventually('the service is ready', () => output.includes('ready\n'), 15_000);
+
+    const handledByService = () => readFileSync(handledFile, 'utf8').split('\n').filter(Boolean);
+    const publisher = await Warren.start({ url: AMQP_URL, logger: new RecordingLogger(), telemetry: false });
+    apps.push(publisher);
+    await publishAll(publisher, ledger, { exchange, routingKey: 'tick', prefix: 'term', count: 3_000, inFlight: 64 });
+    await eventually('the service is busy', () => handledByService().length >= 200, 15_000);
+
+    const admin = new AmqpTransport({ url: AMQP_URL });
+    await admin.connect();
+    const waiting = (await admin.inspectQueue(queue)).messageCount;
+    const inFlight = ledger.confirmed.size - handledByService().length - waiting;
+    child.kill('SIGTERM');
+    const code = await exited;
+    const finishedByService = handledByService();
+    finishedByService.forEach((id) => ledger.recordHandled(id));
+
+    const scope = container.createChildContainer();
+    scope.registerInstance(Ledger, ledger);
+    TakeOver.redelivered = 0;
+    apps.push(await Warren.start({ url: AMQP_URL, handlers: [TakeOver], container: scope, env, logger: new RecordingLogger(), telemetry: false }));
+    await eventually('every confirmed message is handled', () => ledger.lost().length === 0, 30_000);
+    await admin.deleteQueue(queue).catch(() => undefined);
+    await admin.deleteQueue(`${queue}.dlq`).catch(() => undefined);
+    await admin.deleteExchange(exchange).catch(() => undefined);
+    await admin.close();
+    ledger.print({ 'in flight at SIGTERM': inFlight, 'finished by the service': finishedByService.length, redelivered: TakeOver.redelivered });
+
+    expect(code, output).to.equal(0);
+    expect(output).to.contain('shutting down');
+    expect(inFlight, 'messages in flight when the signal came').to.be.at.least(900);
+    expect(ledger.lost()).to.deep.equal([]);
+    // Graceful: every handler that finished had its message acked before the process exited.
+    expect(ledger.duplicates, 'messages handled by both the stopped service and its successor').to.equal(0);
+    expect(TakeOver.redelivered, 'prefetched messages the service never started').to.be.greaterThan(0);
+  });
+});
