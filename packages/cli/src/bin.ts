@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-import { Command, Option } from 'commander';
+import { Argument, Command, Option } from 'commander';
 import { asyncapiCommand } from './commands/asyncapi';
 import { contractDiffCommand } from './commands/contract';
 import { dlqListCommand, dlqReplayCommand, dlqShowCommand } from './commands/dlq';
+import { generateCommand, type GeneratedKind } from './commands/generate';
+import { newCommand } from './commands/new';
 import { topologyCommand } from './commands/topology';
 import { ExitCode } from './exit-codes';
 import { runCommand } from './run-command';
@@ -23,6 +25,36 @@ configuration or connection error · 70 internal error. Broker URLs are printed 
 const act = (action: (...args: never[]) => ExitCode | Promise<ExitCode>) => async (...args: unknown[]) => {
   process.exitCode = await runCommand(() => action(...(args as never[])));
 };
+
+program.command('new')
+  .description('Create a service: package.json, tsconfig, src/main.ts, a message class, a consumer, a publisher, tests, README, .env.example.')
+  .argument('<name>', 'the package name, e.g. billing or @acme/billing (the unscoped part names the folder, exchange and queues)')
+  .option('--dir <path>', 'the folder to create it in (default: ./<name without scope>); must be empty or absent')
+  .addHelpText('after', `
+Inside the Warren repository the @warren/* dependencies are file: references to its packages;
+elsewhere they are the published versions. The new service runs on the embedded broker until
+AMQP_URL is set.
+
+Examples:
+  $ warren new billing
+  $ warren new @acme/billing --dir services/billing
+  $ cd billing && npm install && npm test && npm start`)
+  .action(act((name: string, options) => newCommand(name, options)));
+
+program.command('generate')
+  .description('Add a consumer or a publisher, with its message class and a test, to a service made by warren new.')
+  .addArgument(new Argument('<kind>', 'what to add').choices(['consumer', 'publisher']))
+  .argument('<Name>', 'the message name, e.g. InvoicePaid: class InvoicePaid, InvoicePaidConsumer, routing key invoice.paid')
+  .option('--dir <path>', 'the service folder (default: the current folder)')
+  .addHelpText('after', `
+Writes src/messages/<name>.ts (reused when it exists), src/handlers/<name>.consumer.ts or
+.publisher.ts, and test/<name>.<kind>.test.ts, on the exchange named after the service. Never
+overwrites a file: an existing handler or test stops the command before anything is written.
+
+Examples:
+  $ warren generate consumer InvoicePaid
+  $ warren generate publisher invoice-paid --dir services/billing`)
+  .action(act((kind: GeneratedKind, name: string, options) => generateCommand(kind, name, options)));
 
 program.command('asyncapi')
   .description('Generate an AsyncAPI 3.0.0 document from the decorators of a service\'s compiled modules.')

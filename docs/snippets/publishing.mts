@@ -1,0 +1,23 @@
+// The code blocks of docs/publishing.md, compiled; docs.test.ts checks each region equals its block.
+import { Publisher, route } from '@warren/core';
+
+declare class OrderCreated { orderId: string; }
+declare class QuoteRequest { sku: string; }
+declare class Quote { cents: number; }
+declare const events: OrderEvents;
+declare const order: OrderCreated;
+declare const req: { id: string };
+
+// #region publishing-1
+@Publisher('orders', { type: 'direct' })       // options: type, exchange: { durable, autoDelete, arguments }, mandatory, confirm, validate, timeoutMs
+export class OrderEvents {
+  readonly created = route('order.created', OrderCreated);
+  readonly photo = route('order.photo', Buffer);          // raw bytes, application/octet-stream
+  readonly note = route('order.note', String);            // text/plain; charset=utf-8
+  readonly quote = route('order.quote', QuoteRequest, { reply: Quote });
+}
+// #endregion publishing-1
+
+// #region publishing-2
+await events.created(order, { headers: { tenant: 'acme' }, correlationId: req.id, expiration: 60_000 });
+// #endregion publishing-2
