@@ -9,6 +9,7 @@ import {
   UnroutableError, Warren, type Logger, type SettledEvent, type WarrenOptions,
 } from '../src';
 import { AMQP_URL, describeWithBroker, uniqueName } from './support/broker';
+import { until } from './support/until';
 
 class Item {
   @IsString() sku!: string;
@@ -105,15 +106,11 @@ class SlowHandlers {
   }
 }
 
+/** A real broker is slower than the in-memory one: a longer default wait. */
+const eventually = (condition: () => boolean | Promise<boolean>, timeoutMs = 8000) => until(condition, timeoutMs);
+
 const order = (qty = 1): Order => ({ orderId: randomUUID(), items: [{ sku: 'A-1', qty }] });
 
-async function eventually(condition: () => boolean | Promise<boolean>, timeoutMs = 8000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describeWithBroker('Warren on RabbitMQ', function () {
   let env: Record<string, string>;

@@ -5,6 +5,7 @@ import { IsEmail, IsString } from 'class-validator';
 import { container, injectable, Lifecycle, scoped } from 'tsyringe';
 import { ConfigurationError, Consumer, MemoryTransport, MessageContext, silentLogger, Warren, type SettledEvent } from '../src';
 import { GreetingHandlers, Greetings } from './fixtures/scan/greetings.handlers';
+import { until } from './support/until';
 
 class Note {
   @IsString() text!: string;
@@ -49,13 +50,6 @@ class Signups {
   }
 }
 
-async function until(condition: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 describe('Warren.start', () => {
   it('resolves a message-scoped handler from a child container per message', async () => {

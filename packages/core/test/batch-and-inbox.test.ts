@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { IsInt, Min } from 'class-validator';
 import { container, injectable } from 'tsyringe';
 import { Consumer, inbox, MemoryInboxStore, MemoryTransport, MessageContext, silentLogger, Warren, type SettledEvent, type WarrenOptions } from '../src';
+import { until } from './support/until';
 
 class Reading {
   @IsInt() @Min(0) value!: number;
@@ -30,13 +31,6 @@ class Meter {
   }
 }
 
-async function until(condition: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 async function start(extra: Partial<WarrenOptions> = {}): Promise<{ app: Warren; settled: SettledEvent[] }> {
   const settled: SettledEvent[] = [];

@@ -13,6 +13,7 @@ import {
   assertValidConfig, configFromEnv, ConfigurationError, Consumer, MemoryTransport, Publisher, route, silentLogger, Warren,
   type ConsumeMiddleware, type PublishMiddleware, type SettledEvent,
 } from '../src';
+import { until } from './support/until';
 
 class Ping {
   @IsString() text!: string;
@@ -39,13 +40,6 @@ class Relay {
   }
 }
 
-async function until(condition: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 describe('Middleware', () => {
   it('runs consume and publish middleware around every handler call and publish, in order', async () => {
