@@ -2,7 +2,7 @@ import type { BodyShape } from './codec';
 import { ConfigurationError } from './errors';
 import type { ConsumerDefinition } from './metadata';
 import type { ConfigurableName, RetryPolicy } from './options';
-import type { ExchangeType, FieldTable, Topology } from './transport';
+import type { ExchangeType, FieldTable, QueueSpec, Topology } from './transport';
 import { createPayloadValidator, type PayloadValidator, type ValidationSettings } from './validation';
 
 /** The dead-letter exchange Warren declares unless a consumer names another. */
@@ -129,6 +129,17 @@ function normaliseRetry(policy: RetryPolicy, id: string): Required<RetryPolicy> 
   return full;
 }
 
+/**
+ * A retry queue: messages wait `delay` ms, then expire back to the consumer's queue through the
+ * default exchange. Quorum retry queues dead-letter at-least-once (which RabbitMQ allows only with
+ * `x-overflow: reject-publish`), so a parked message survives a node failure on its way back.
+ */
+export function retryQueueSpec(name: string, delay: number, consumerQueue: string, queueType: 'classic' | 'quorum' | undefined): QueueSpec {
+  const args: FieldTable = { 'x-message-ttl': delay, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': consumerQueue };
+  if (queueType === 'quorum') Object.assign(args, { 'x-queue-type': 'quorum', 'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish' });
+  return { name, durable: true, arguments: args };
+}
+
 function topologyOf(
   plan: { exchange: string; exchangeType: ExchangeType; routingKeys: readonly string[]; queue: string; retryQueues: ReadonlyMap<number, string>; deadLetter: ConsumerPlan['deadLetter'] },
   definition: ConsumerDefinition,
@@ -147,12 +158,12 @@ function topologyOf(
   topology.exchanges.push({ name: plan.deadLetter.exchange, type: 'direct', durable: true });
   topology.queues.push({ name: plan.queue, durable: options.durable ?? true, exclusive: options.exclusive ?? false, autoDelete: options.autoDelete ?? false, arguments: queueArguments });
   if (plan.deadLetter.queue) {
-    topology.queues.push({ name: plan.deadLetter.queue, durable: true });
+    // Dead letters and parked retries follow the consumer's queue type: on a cluster, a classic
+    // queue lives on one node, and a message dead-lettered while that node is down would be lost.
+    topology.queues.push({ name: plan.deadLetter.queue, durable: true, arguments: options.queueType === 'quorum' ? { 'x-queue-type': 'quorum' } : undefined });
     topology.bindings.push({ exchange: plan.deadLetter.exchange, queue: plan.deadLetter.queue, routingKey: plan.deadLetter.routingKey });
   }
-  for (const [delay, name] of plan.retryQueues) {
-    topology.queues.push({ name, durable: true, arguments: { 'x-message-ttl': delay, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': plan.queue } });
-  }
+  for (const [delay, name] of plan.retryQueues) topology.queues.push(retryQueueSpec(name, delay, plan.queue, options.queueType));
   if (plan.exchange !== '') {
     if (plan.exchangeType === 'headers') {
       topology.bindings.push({ exchange: plan.exchange, queue: plan.queue, routingKey: '', arguments: { 'x-match': options.match ?? 'all', ...options.headers } });

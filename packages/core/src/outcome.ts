@@ -1,6 +1,6 @@
 import { MessageAction } from './actions';
 import type { ConsumerPlan } from './consumer-plan';
-import { retryDelay } from './consumer-plan';
+import { retryDelay, retryQueueSpec } from './consumer-plan';
 import type { MessageContext } from './context';
 import { HandlerError, PayloadValidationError, summarizeIssues, WarrenError } from './errors';
 import type { Logger } from './logger';
@@ -92,7 +92,8 @@ export class FailureRouter {
       'x-warren-last-failure': now,
     };
     try {
-      await this.transport.publish({ exchange: '', routingKey: queue, body: delivery.body, properties: { ...delivery.properties, headers, expiration: undefined } });
+      // Mandatory: a retry queue that cannot take the message (its node down) must not swallow it.
+      await this.transport.publish({ exchange: '', routingKey: queue, body: delivery.body, properties: { ...delivery.properties, headers, expiration: undefined }, mandatory: true });
       this.logger.warn('message failed, retrying later', { consumer: plan.id, messageId: context.messageId, correlationId: context.correlationId, attempt: context.attempt, delayMs, code: error.code, error: error.message });
       return 'ack';
     } catch (publishError) {
@@ -110,7 +111,7 @@ export class FailureRouter {
     // A delay chosen by the handler (`retryLater(ms)`) gets its own TTL queue, declared once.
     const name = `${plan.queue}.retry.${delayMs}`;
     if (!this.declaredRetryQueues.has(name)) {
-      await this.transport.declare({ queues: [{ name, durable: true, arguments: { 'x-message-ttl': delayMs, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': plan.queue } }] });
+      await this.transport.declare({ queues: [retryQueueSpec(name, delayMs, plan.queue, plan.definition.options.queueType)] });
       this.declaredRetryQueues.add(name);
     }
     return name;
@@ -130,12 +131,20 @@ export class FailureRouter {
       'x-warren-last-failure': now,
     };
     try {
-      await this.transport.publish({ exchange: plan.deadLetter.exchange, routingKey: plan.deadLetter.routingKey, body: delivery.body, properties: { ...delivery.properties, headers, expiration: undefined } });
+      const ownQueue = plan.deadLetter.queue !== undefined;
+      await this.transport.publish({ exchange: plan.deadLetter.exchange, routingKey: plan.deadLetter.routingKey, body: delivery.body, properties: { ...delivery.properties, headers, expiration: undefined }, mandatory: ownQueue });
       this.logger.warn('message dead-lettered', { consumer: plan.id, messageId: context.messageId, correlationId: context.correlationId, attempts: context.attempt, code: error.code, error: error.message, deadLetterQueue: plan.deadLetter.queue });
       return 'ack';
     } catch (publishError) {
-      // The queue's own x-dead-letter-exchange still takes it (reason "rejected"): the message is
-      // kept, only Warren's reason headers are lost.
+      if (plan.deadLetter.queue !== undefined) {
+        // Warren's own DLQ did not take it (its node down, an alarm): keep the message where it is
+        // and try again shortly, rather than hand it to a dead-letter route that may drop it.
+        this.logger.error('could not dead-letter the message; requeueing it', { consumer: plan.id, messageId: context.messageId, code: error.code, error: (publishError as Error).message });
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        return 'requeue';
+      }
+      // A dead-letter route the user owns: the queue's own x-dead-letter-exchange takes it (reason
+      // "rejected"); only Warren's reason headers are lost.
       this.logger.error('could not publish to the dead-letter exchange; rejecting to the queue\'s DLX', { consumer: plan.id, messageId: context.messageId, code: error.code, error: (publishError as Error).message });
       return 'reject';
     }

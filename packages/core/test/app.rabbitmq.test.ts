@@ -95,6 +95,18 @@ class FailingHandlers {
 }
 
 @injectable()
+class QuorumHandlers {
+  constructor(private readonly seen: Seen) {}
+
+  @Consumer('${EX}', 'order.quorum', { queue: '${Q}.quorum', queueType: 'quorum', retry: { attempts: 3, delay: 50 } })
+  async flaky(order: Order) {
+    this.seen.failures++;
+    if (this.seen.failures < 3) throw new Error('not yet');
+    this.seen.orders.push(order);
+  }
+}
+
+@injectable()
 class SlowHandlers {
   constructor(private readonly seen: Seen) {}
 
@@ -231,6 +243,15 @@ describeWithBroker('Warren on RabbitMQ', function () {
     expect(headers['x-warren-attempts']).to.equal(3);
     expect(headers['x-warren-original-routing-key']).to.equal('order.fail');
     expect(settled.filter((e) => e.outcome === 'retried')).to.have.length(2);
+  });
+
+  it('retries through quorum retry queues back to a quorum queue', async () => {
+    await start([QuorumHandlers]);
+    const info = await admin.inspectQueue(`${env.Q}.quorum.retry.50`);
+    expect(info.messageCount).to.equal(0);
+    await apps[0]!.publish(env.EX!, 'order.quorum', order());
+    await eventually(() => seen.orders.length === 1, 15_000);
+    expect(seen.failures).to.equal(3);
   });
 
   it('reports an unroutable command to the caller', async () => {

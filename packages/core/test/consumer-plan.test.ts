@@ -49,6 +49,18 @@ describe('Consumer plan', () => {
     expect(retry.arguments).to.deep.equal({ 'x-message-ttl': 200, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': 'mailer' });
   });
 
+  it('makes the dead-letter and retry queues of a quorum consumer quorum queues too', () => {
+    class Replicated {
+      @Consumer('orders', 'created', { queue: 'replicated', queueType: 'quorum', retry: { attempts: 2, delay: 100 } })
+      async on(order: OrderCreated) { void order; }
+    }
+    const [plan] = planOf(Replicated);
+    const byName = new Map(plan!.topology.queues!.map((q) => [q.name, q.arguments]));
+    expect(byName.get('replicated')).to.include({ 'x-queue-type': 'quorum' });
+    expect(byName.get('replicated.dlq')).to.deep.equal({ 'x-queue-type': 'quorum' });
+    expect(byName.get('replicated.retry.100')).to.include({ 'x-queue-type': 'quorum', 'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish', 'x-message-ttl': 100 });
+  });
+
   it('binds a headers exchange with x-match and the header values', () => {
     class Reports {
       @Consumer('reports', '', { exchangeType: 'headers', headers: { format: 'pdf' }, match: 'any', queue: 'reports.pdf' })

@@ -34,15 +34,18 @@ export class ScratchBroker {
     this.url = `amqp://guest:guest@127.0.0.1:${port}`;
   }
 
-  /** Starts a fresh node and resolves once `rabbitmqctl await_startup` succeeds. */
-  static async start(options: { tls?: { cacertfile: string; certfile: string; keyfile: string } } = {}): Promise<ScratchBroker> {
+  /**
+   * Starts a fresh node and resolves once `rabbitmqctl await_startup` succeeds. `cookie` replaces the
+   * node's random Erlang cookie: nodes that are to form a cluster must share one (scratch-cluster.ts).
+   */
+  static async start(options: { tls?: { cacertfile: string; certfile: string; keyfile: string }; cookie?: string } = {}): Promise<ScratchBroker> {
     const [port, distPort, tlsPort] = await freePorts(options.tls ? 3 : 2);
     const dir = mkdtempSync(join(tmpdir(), 'warren-fault-'));
     const nodeName = `warren-fault-${randomBytes(4).toString('hex')}@localhost`;
     const home = join(dir, 'home');
     for (const sub of ['home', 'mnesia', 'log']) mkdirSync(join(dir, sub));
     // Our own cookie: the CLI can reach only nodes that share it, i.e. never the shared broker.
-    writeFileSync(join(home, '.erlang.cookie'), randomBytes(16).toString('hex').toUpperCase(), { mode: 0o400 });
+    writeFileSync(join(home, '.erlang.cookie'), options.cookie ?? randomBytes(16).toString('hex').toUpperCase(), { mode: 0o400 });
     writeFileSync(join(dir, 'enabled_plugins'), '[].\n');
     // Keeps the machine's /etc/rabbitmq/rabbitmq-env.conf (NODENAME=rabbit@localhost) out of it.
     writeFileSync(join(dir, 'rabbitmq-env.conf'), 'ERL_EPMD_ADDRESS=127.0.0.1\n');

@@ -46,7 +46,7 @@ export function describeOnScratchBroker(title: string, options: ScratchOptions |
  * The shared broker's OS pid and alarms, e.g. `{"2934",[]}`, read with the machine's rabbitmqctl
  * (read-only). Undefined when AMQP_URL is not on this machine, where there is nothing to check.
  */
-async function sharedBrokerState(): Promise<string | undefined> {
+export async function sharedBrokerState(): Promise<string | undefined> {
   const host = new URL(AMQP_URL).hostname;
   if (host !== '127.0.0.1' && host !== 'localhost') return undefined;
   const output = await new Promise<string>((resolve, reject) => {
