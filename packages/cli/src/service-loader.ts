@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import type { Class, ConsumerDefaults, ConsumerPlan, PublisherPlan } from '@warren/core';
+import type { Class, ConsumerPlan, PublisherPlan } from '@warren/core';
 import { ConfigurationError } from '@warren/core';
 import type { ClassMetadataSources } from './json-schema';
 
@@ -18,18 +18,6 @@ export interface LoadedService {
   /** Class metadata as the service's own class-validator / class-transformer recorded it. */
   metadata: ClassMetadataSources;
 }
-
-/**
- * The app defaults of `Warren.start()`. The CLI cannot see the options a service passes at start
- * (an app-wide `retry`, for instance), so plans use these; per-consumer options are all honoured.
- */
-export const CLI_CONSUMER_DEFAULTS: ConsumerDefaults = {
-  prefetch: 20,
-  concurrency: 10,
-  retry: { attempts: 1 },
-  validation: {},
-  maxBodyBytes: 16 * 1024 * 1024,
-};
 
 const GLOB_CHARS = /[*?[\]{}]/;
 
@@ -81,7 +69,9 @@ export function loadService(entries: readonly string[], options: { cwd?: string;
   if (handlers.size === 0 && publishers.size === 0) {
     throw new ConfigurationError(`${entries.join(', ')} export no @Consumer handler class and no @Publisher class. Pass the compiled modules that export them (not main.js, which starts the service).`);
   }
-  const consumers = [...handlers].flatMap((h) => core.getConsumers(h).map((d) => core.planConsumer(d, CLI_CONSUMER_DEFAULTS, env)));
+  // The CLI cannot see options a service passes at start (an app-wide `retry`, say): plans use
+  // Warren.start()'s defaults, and every per-consumer option.
+  const consumers = [...handlers].flatMap((h) => core.getConsumers(h).map((d) => core.planConsumer(d, core.DEFAULT_CONSUMER_SETTINGS, env)));
   const publisherPlans = [...publishers].map((p) => core.planPublisher(core.getPublisher(p)!, env));
   return { files, consumers, publishers: publisherPlans, packageJson: nearestPackageJson(anchor), metadata: metadataSources(anchor) };
 }

@@ -1,6 +1,6 @@
 import { AmqpTransport, type FieldTable } from '@warren/core';
 import { expect } from 'chai';
-import { deadLetterFilter, listDeadLetters, replayDeadLetters } from '../src/dead-letters';
+import { deadLetterFilter, listDeadLetters, replayDeadLetters } from '@warren/core';
 import { AMQP_URL, describeWithBroker, uniqueName } from './support/broker';
 import { runWarren } from './support/cli';
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { container as rootContainer, type DependencyContainer, type InjectionToken } from 'tsyringe';
 import { AmqpTransport } from './amqp-transport';
 import { CodecRegistry, jsonCodec, type Codec } from './codec';
-import { planConsumer, type ConsumerDefaults, type ConsumerPlan } from './consumer-plan';
+import { DEFAULT_CONSUMER_SETTINGS, planConsumer, type ConsumerDefaults, type ConsumerPlan } from './consumer-plan';
 import { createHandlerResolver } from './handler-resolver';
 import { ConfigurationError } from './errors';
 import { jsonLogger, type Logger } from './logger';
@@ -106,12 +106,13 @@ export class Warren {
     const env = options.env ?? process.env;
     const logger = options.logger ?? jsonLogger({ name: options.name });
     const collected = collectClasses(options);
+    const base = DEFAULT_CONSUMER_SETTINGS;
     const defaults: ConsumerDefaults = {
-      prefetch: options.prefetch ?? 20,
-      concurrency: options.concurrency ?? 10,
-      retry: options.retry ?? { attempts: 1 },
-      validation: options.validation ?? {},
-      maxBodyBytes: options.maxBodyBytes ?? 16 * 1024 * 1024,
+      prefetch: options.prefetch ?? base.prefetch,
+      concurrency: options.concurrency ?? base.concurrency,
+      retry: options.retry ?? base.retry,
+      validation: options.validation ?? base.validation,
+      maxBodyBytes: options.maxBodyBytes ?? base.maxBodyBytes,
     };
     const consumers = collected.handlers.flatMap((h) => getConsumers(h).map((d) => planConsumer(withOverrides(d, options.consumers), defaults, env)));
     assertNoConflicts(consumers);

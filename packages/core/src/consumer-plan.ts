@@ -17,6 +17,15 @@ export interface ConsumerDefaults {
   maxBodyBytes: number;
 }
 
+/** The defaults `Warren.start()` applies when neither the app nor the consumer sets a value. */
+export const DEFAULT_CONSUMER_SETTINGS: Readonly<ConsumerDefaults> = Object.freeze({
+  prefetch: 20,
+  concurrency: 10,
+  retry: { attempts: 1 },
+  validation: {},
+  maxBodyBytes: 16 * 1024 * 1024,
+});
+
 /** A `@Consumer` with every name resolved and every default applied: what the runtime runs and the CLI documents. */
 export interface ConsumerPlan {
   /** `Class.method`, used in logs and errors. */

@@ -1,6 +1,6 @@
 import { ConfigurationError } from '@warren/core';
 import { connectTo } from '../broker-connection';
-import { deadLetterFilter, listDeadLetters, replayDeadLetters, type DeadLetter } from '../dead-letters';
+import { deadLetterFilter, listDeadLetters, replayDeadLetters, type DeadLetter } from '@warren/core';
 import { ExitCode } from '../exit-codes';
 
 export interface DlqOptions {

@@ -1,4 +1,4 @@
-import type { FetchedMessage, FieldTable, MessageProperties, Transport } from '@warren/core';
+import type { FetchedMessage, FieldTable, MessageProperties, Transport } from './transport';
 
 /** A dead-lettered message as the DLQ tools show it. */
 export interface DeadLetter {
