@@ -34,11 +34,11 @@ export class DirectReplyClient {
       }, timeoutMs);
       this.pending.set(correlationId, { resolve, reject, timer });
     });
-    try {
-      await channel.basicPublish({ ...envelope, correlationId, replyTo: REPLY_TO, mandatory: true }, body);
-    } catch (error) {
+    // Not awaited: the reply proves the request arrived, so waiting for the confirm as well only
+    // adds the confirm's latency. A nack or a failed send still fails the request.
+    channel.basicPublish({ ...envelope, correlationId, replyTo: REPLY_TO, mandatory: true }, body).catch((error: unknown) => {
       this.settle(correlationId, undefined, new PublishError(`Sending a request to exchange "${envelope.exchange}" failed: ${this.clean(error)}`, { cause: error }));
-    }
+    });
     return reply;
   }
 

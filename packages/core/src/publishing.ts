@@ -116,6 +116,9 @@ function createSend(definition: PublisherDefinition, plan: PublisherPlan, route:
   send.request = async (message: unknown, options?: SendOptions) => {
     const outgoing = build(message, options);
     outgoing.properties.correlationId ??= outgoing.properties.messageId;
+    // A request lives as long as its caller waits: transient unless the route says persistent, so
+    // the broker confirms it on routing instead of after the handler's ack (or a disk write).
+    if (route.options.persistent !== true) outgoing.properties.deliveryMode = 1;
     let replyDelivery!: Delivery;
     await publishThrough(deps.middleware, outgoing, async (m) => {
       replyDelivery = await deps.transport.request(m, { timeoutMs: options?.timeoutMs ?? deps.requestTimeoutMs });

@@ -41,20 +41,12 @@ export function createTelemetry(serviceName = 'warren'): Telemetry {
 
   const consume: ConsumeMiddleware = async (call, next) => {
     const ctx = call.context;
-    const parent = ctx.headers && Object.keys(ctx.headers).length ? propagation.extract(ROOT_CONTEXT, ctx.headers as FieldTable, headerGetter) : ROOT_CONTEXT;
-    const attributes: Attributes = {
-      'messaging.system': 'rabbitmq',
-      'messaging.operation.type': 'process',
-      'messaging.operation.name': 'process',
-      'messaging.destination.name': ctx.exchange,
-      'messaging.rabbitmq.destination.routing_key': ctx.routingKey,
-      'messaging.consumer.group.name': ctx.queue,
-      'warren.consumer': call.consumer,
-      'warren.attempt': ctx.attempt,
-    };
-    if (ctx.messageId) attributes['messaging.message.id'] = ctx.messageId;
-    if (ctx.correlationId) attributes['messaging.message.conversation_id'] = ctx.correlationId;
-    const span = tracer.startSpan(`process ${ctx.exchange || ctx.queue}`, { kind: SpanKind.CONSUMER, attributes }, parent);
+    // Without a registered propagator there is nothing to extract (fields() is empty): skip the work.
+    const parent = propagation.fields().length && Object.keys(ctx.headers).length ? propagation.extract(ROOT_CONTEXT, ctx.headers as FieldTable, headerGetter) : ROOT_CONTEXT;
+    const span = tracer.startSpan(`process ${ctx.exchange || ctx.queue}`, { kind: SpanKind.CONSUMER }, parent);
+    // Attributes only for a span that records: without an SDK the span is a no-op, and building
+    // ten attributes per message was a measurable share of Warren's per-message cost.
+    if (span.isRecording()) span.setAttributes(consumeAttributes(call));
     const start = performance.now();
     try {
       return await context.with(trace.setSpan(parent, span), next);
@@ -69,20 +61,14 @@ export function createTelemetry(serviceName = 'warren'): Telemetry {
   };
 
   const publish: PublishMiddleware = async (message, next) => {
-    const attributes: Attributes = {
-      'messaging.system': 'rabbitmq',
-      'messaging.operation.type': 'send',
-      'messaging.operation.name': 'publish',
-      'messaging.destination.name': message.exchange,
-      'messaging.rabbitmq.destination.routing_key': message.routingKey,
-      'service.name': serviceName,
-    };
-    if (message.properties.messageId) attributes['messaging.message.id'] = message.properties.messageId;
-    if (message.properties.correlationId) attributes['messaging.message.conversation_id'] = message.properties.correlationId;
-    const span = tracer.startSpan(`publish ${message.exchange || message.routingKey}`, { kind: SpanKind.PRODUCER, attributes });
-    const headers: FieldTable = { ...message.properties.headers };
-    propagation.inject(trace.setSpan(context.active(), span), headers, headerSetter);
-    message.properties = { ...message.properties, headers };
+    const span = tracer.startSpan(`publish ${message.exchange || message.routingKey}`, { kind: SpanKind.PRODUCER });
+    if (span.isRecording()) span.setAttributes(publishAttributes(message, serviceName));
+    // Copy and inject headers only when a propagator is registered (it lists the fields it writes).
+    if (propagation.fields().length) {
+      const headers: FieldTable = { ...message.properties.headers };
+      propagation.inject(trace.setSpan(context.active(), span), headers, headerSetter);
+      message.properties = { ...message.properties, headers };
+    }
     const start = performance.now();
     try {
       await next();
@@ -108,4 +94,35 @@ export function createTelemetry(serviceName = 'warren'): Telemetry {
   };
 
   return { consume, publish, settled };
+}
+
+function consumeAttributes(call: Parameters<ConsumeMiddleware>[0]): Attributes {
+  const ctx = call.context;
+  const attributes: Attributes = {
+    'messaging.system': 'rabbitmq',
+    'messaging.operation.type': 'process',
+    'messaging.operation.name': 'process',
+    'messaging.destination.name': ctx.exchange,
+    'messaging.rabbitmq.destination.routing_key': ctx.routingKey,
+    'messaging.consumer.group.name': ctx.queue,
+    'warren.consumer': call.consumer,
+    'warren.attempt': ctx.attempt,
+  };
+  if (ctx.messageId) attributes['messaging.message.id'] = ctx.messageId;
+  if (ctx.correlationId) attributes['messaging.message.conversation_id'] = ctx.correlationId;
+  return attributes;
+}
+
+function publishAttributes(message: Parameters<PublishMiddleware>[0], serviceName: string): Attributes {
+  const attributes: Attributes = {
+    'messaging.system': 'rabbitmq',
+    'messaging.operation.type': 'send',
+    'messaging.operation.name': 'publish',
+    'messaging.destination.name': message.exchange,
+    'messaging.rabbitmq.destination.routing_key': message.routingKey,
+    'service.name': serviceName,
+  };
+  if (message.properties.messageId) attributes['messaging.message.id'] = message.properties.messageId;
+  if (message.properties.correlationId) attributes['messaging.message.conversation_id'] = message.properties.correlationId;
+  return attributes;
 }

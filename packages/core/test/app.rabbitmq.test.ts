@@ -5,7 +5,7 @@ import { Type } from 'class-transformer';
 import { IsInt, IsString, IsUUID, Min, ValidateNested } from 'class-validator';
 import { container, injectable } from 'tsyringe';
 import {
-  AmqpTransport, ConnectionError, Consumer, MessageContext, PayloadValidationError, Publisher, RemoteError, route,
+  AmqpTransport, ConnectionError, Consumer, MessageContext, PayloadValidationError, Publisher, reject, RemoteError, route,
   UnroutableError, Warren, type Logger, type SettledEvent, type WarrenOptions,
 } from '../src';
 import { AMQP_URL, describeWithBroker, uniqueName } from './support/broker';
@@ -103,6 +103,20 @@ class QuorumHandlers {
     this.seen.failures++;
     if (this.seen.failures < 3) throw new Error('not yet');
     this.seen.orders.push(order);
+  }
+}
+
+@injectable()
+class ShuffledHandlers {
+  constructor(private readonly seen: Seen) {}
+
+  /** Finishes out of order; every tenth order is rejected: acks and nacks interleave on one channel. */
+  @Consumer('${EX}', 'order.shuffled', { queue: '${Q}.shuffled', prefetch: 50, concurrency: 20 })
+  async shuffled(order: Order) {
+    await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 15)));
+    if (order.items[0]!.qty % 10 === 0) return reject('every tenth');
+    this.seen.slowFinished.push(order.orderId);
+    return undefined;
   }
 }
 
@@ -252,6 +266,17 @@ describeWithBroker('Warren on RabbitMQ', function () {
     await apps[0]!.publish(env.EX!, 'order.quorum', order());
     await eventually(() => seen.orders.length === 1, 15_000);
     expect(seen.failures).to.equal(3);
+  });
+
+  it('settles every message exactly once when handlers finish out of order and some are rejected', async () => {
+    const app = await start([ShuffledHandlers]);
+    for (let i = 1; i <= 300; i++) await app.publish(env.EX!, 'order.shuffled', order(i));
+    await eventually(async () => seen.slowFinished.length === 270 && (await admin.inspectQueue(`${env.Q}.shuffled.dlq`)).messageCount === 30, 15_000);
+    await app.close();
+    // Closing returns unacknowledged messages to the queue: an ack that was never sent would show here.
+    expect((await admin.inspectQueue(`${env.Q}.shuffled`)).messageCount).to.equal(0);
+    expect(new Set(seen.slowFinished).size).to.equal(270);
+    expect(seen.slowFinished).to.have.length(270);
   });
 
   it('reports an unroutable command to the caller', async () => {
