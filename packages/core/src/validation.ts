@@ -90,6 +90,8 @@ class ClassPayloadValidator<T> implements PayloadValidator<T> {
     } catch (signal) {
       if (signal === NEEDS_REFERENCE) return this.validateWithClassValidator(plain);
       if (signal === FORBIDDEN_KEY_FOUND) throw new PayloadValidationError(this.type.name, forbiddenKeyIssues(plain));
+      // A payload nested deep enough to exhaust the stack (a recursive DTO, say): refused, not a crash.
+      if (signal instanceof RangeError) throw new PayloadValidationError(this.type.name, tooDeepIssues(plain));
       throw signal;
     }
     if (issues.length > 0) throw new PayloadValidationError(this.type.name, issues);
@@ -107,4 +109,9 @@ class ClassPayloadValidator<T> implements PayloadValidator<T> {
     const message = `the payload must be a JSON object for ${this.type.name}, got ${plain === undefined ? 'nothing' : got}`;
     return new PayloadValidationError(this.type.name, [{ path: '', constraints: { isObject: message } }]);
   }
+}
+
+function tooDeepIssues(plain: object): ValidationIssue[] {
+  const issues = forbiddenKeyIssues(plain);
+  return issues.length > 0 ? issues : [{ path: '', constraints: { maxDepth: 'the payload nests too deeply to be transformed' } }];
 }

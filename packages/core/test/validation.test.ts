@@ -184,6 +184,21 @@ describe('Payload validation', () => {
     expect(compiled).to.deep.equal(reference);
   });
 
+  it('refuses a payload nested deeper than 256 levels on both paths, without overflowing the stack', () => {
+    let deep: Record<string, unknown> = {};
+    for (let i = 0; i < 20_000; i++) deep = { inner: deep };
+    for (const compile of [true, false]) {
+      let error: unknown;
+      try {
+        createPayloadValidator(Order, { compile }).validate({ orderId: 'x', extra: deep });
+      } catch (e) {
+        error = e;
+      }
+      expect(error, `compile: ${compile}`).to.be.instanceOf(PayloadValidationError);
+      expect((error as PayloadValidationError).issues.map((i) => Object.keys(i.constraints)[0])).to.include('maxDepth');
+    }
+  });
+
   it('falls back to class-validator for a custom constraint', () => {
     const validator = createPayloadValidator(CheckedItem);
     expect(validator.compiled).to.equal(false);

@@ -1,6 +1,6 @@
 import type { Constructor, MetadataReader, TransformShape, TypeTarget } from './class-metadata';
 import { compileFunction, literal } from './codegen';
-import { containsForbiddenKey, FORBIDDEN_KEYS } from './forbidden-keys';
+import { containsForbiddenKey, FORBIDDEN_KEYS, MAX_PAYLOAD_DEPTH } from './forbidden-keys';
 import { FORBIDDEN_KEY_FOUND, NEEDS_REFERENCE, NotCompilableError } from './signals';
 
 /*
@@ -199,13 +199,15 @@ function consumable(value: unknown): unknown {
 }
 
 /** A value that is dropped, not copied: it must still be free of forbidden keys and be JSON (or a Date). */
-function inspectStripped(value: unknown): void {
+function inspectStripped(value: unknown, depth = 0): void {
   if (typeof value !== 'object' || value === null) {
     jsonPrimitive(value);
     return;
   }
+  // Too deep to walk safely: refused as a whole, like a forbidden key (forbiddenKeyIssues reports it).
+  if (depth > MAX_PAYLOAD_DEPTH) throw FORBIDDEN_KEY_FOUND;
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) inspectStripped(value[i]);
+    for (let i = 0; i < value.length; i++) inspectStripped(value[i], depth + 1);
     return;
   }
   if (value instanceof Date) return;
@@ -214,7 +216,7 @@ function inspectStripped(value: unknown): void {
   const keys = Object.keys(value);
   for (let i = 0; i < keys.length; i++) {
     if (FORBIDDEN_KEYS.has(keys[i]!)) throw FORBIDDEN_KEY_FOUND;
-    inspectStripped((value as Writable)[keys[i]!]);
+    inspectStripped((value as Writable)[keys[i]!], depth + 1);
   }
 }
 
