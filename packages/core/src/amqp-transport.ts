@@ -331,7 +331,8 @@ export class AmqpTransport implements Transport {
   }
 
   private clean(err: unknown): string {
-    const message = err instanceof Error ? err.message : String(err);
+    // rabbitmq-client prefixes the AMQP method's name, which is "undefined" during the handshake.
+    const message = (err instanceof Error ? err.message : String(err)).replace(/^undefined: /, '');
     return redactText(message, [this.address.password]);
   }
 
