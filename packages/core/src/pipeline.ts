@@ -64,7 +64,6 @@ export interface PipelineDeps {
   onSettled?(event: SettledEvent): void;
 }
 
-
 /** The stages of a message's path, shared by single and batch consumers. */
 export interface PipelineStages {
   /** Decode and validate: the payload, or a thrown DecodeError / PayloadValidationError. */
