@@ -16,6 +16,7 @@ describeWithBroker('image-pipeline', () => {
     await app.transport.declare({ queues: [{ name: summaries }], bindings: [{ exchange: env.THUMBNAILS_EXCHANGE, queue: summaries, routingKey: '' }] });
   });
   after(async () => {
+    if (!app) return; // skipped: no broker
     for (const queue of [summaries, `${env.IMAGES_EXCHANGE}.thumbnailer`, `${env.IMAGES_EXCHANGE}.thumbnailer.dlq`]) await app.transport.deleteQueue(queue).catch(() => undefined);
     for (const exchange of Object.values(env)) await app.transport.deleteExchange(exchange).catch(() => undefined);
     await app.close();

@@ -17,6 +17,7 @@ describeWithBroker('topic-fanout', () => {
     app = await Warren.start({ url: AMQP_URL, env, handlers: HANDLERS, container: scoped, logger: silentLogger });
   });
   after(async () => {
+    if (!app) return; // skipped: no broker
     for (const queue of app.consumers.flatMap((c) => [c.queue, `${c.queue}.dlq`])) await app.transport.deleteQueue(queue).catch(() => undefined);
     for (const exchange of Object.values(env)) await app.transport.deleteExchange(exchange).catch(() => undefined);
     await app.close();

@@ -66,6 +66,7 @@ describeWithBroker('warren dlq', function () {
   });
 
   after(async () => {
+    if (!transport) return; // skipped: no broker
     for (const queue of [target, dlq, expiring]) await transport.deleteQueue(queue).catch(() => undefined);
     await transport.deleteExchange(exchange).catch(() => undefined);
     await transport.close();
