@@ -1,24 +1,15 @@
 import 'reflect-metadata';
 import { expect } from 'chai';
-import { AmqpTransport, type Warren } from '../../src';
 import { eventually, Ledger, publishAll, SOAK } from './ledger';
 import { sleep } from './scratch-broker';
-import { describeOnScratchBroker } from './scratch-suite';
+import { describeOnScratchBroker, useScratchAdmin } from './scratch-suite';
 import { scenarioNames, startService } from './service';
 
 /** Confirm timeout of the services here: outage publishes must fail (typed) rather than wait long. */
 const PUBLISH_TIMEOUT_MS = 5_000;
 
 describeOnScratchBroker('Under faults: broker restarts', {}, (broker) => {
-  let admin: AmqpTransport;
-  const apps: Warren[] = [];
-
-  before(async () => {
-    admin = new AmqpTransport({ url: broker().url });
-    await admin.connect();
-  });
-  after(() => admin?.close());
-  afterEach(async () => { for (const app of apps.splice(0)) await app.close(); });
+  const { admin, apps } = useScratchAdmin(broker);
 
   /** Runs `outage` `times` times while `total` messages flow; returns each recovery time in ms. */
   async function streamThrough(ledger: Ledger, total: number, times: number, outage: () => Promise<void>): Promise<number[]> {
@@ -32,7 +23,7 @@ describeOnScratchBroker('Under faults: broker restarts', {}, (broker) => {
       await outage();
       // From the moment the broker accepts connections again until the consumer is back on it.
       recoveries.push(await eventually('the consumer is back', async () =>
-        (await admin.inspectQueue(queue)).consumerCount === 1 && service.health().status === 'up', 30_000));
+        (await admin().inspectQueue(queue)).consumerCount === 1 && service.health().status === 'up', 30_000));
     }
     await publishing;
     await eventually('every confirmed message is handled', () => ledger.lost().length === 0, 120_000);

@@ -1,9 +1,9 @@
 import 'reflect-metadata';
 import { expect } from 'chai';
 import { container, injectable } from 'tsyringe';
-import { AmqpTransport, Consumer, Warren } from '../../src';
+import { Consumer, Warren } from '../../src';
 import { eventually, Ledger, publishAll, SOAK } from './ledger';
-import { describeOnScratchBroker } from './scratch-suite';
+import { describeOnScratchBroker, useScratchAdmin } from './scratch-suite';
 import { RecordingLogger, scenarioNames, startService, Tick } from './service';
 
 /** Always fails on `poison-*` ids; counts every attempt it sees. */
@@ -21,17 +21,9 @@ class PoisonAwareHandlers {
 }
 
 describeOnScratchBroker('Under faults: connection loss', {}, (broker) => {
-  let admin: AmqpTransport;
-  const apps: Warren[] = [];
+  const { admin, apps } = useScratchAdmin(broker);
 
-  before(async () => {
-    admin = new AmqpTransport({ url: broker().url });
-    await admin.connect();
-  });
-  after(() => admin?.close());
-  afterEach(async () => { for (const app of apps.splice(0)) await app.close(); });
-
-  const consumersOn = async (queue: string) => (await admin.inspectQueue(queue)).consumerCount;
+  const consumersOn = async (queue: string) => (await admin().inspectQueue(queue)).consumerCount;
 
   it('loses no confirmed message across five forced connection closes', async function () {
     const total = SOAK ? 100_000 : 10_000;
@@ -87,7 +79,7 @@ describeOnScratchBroker('Under faults: connection loss', {}, (broker) => {
     apps.push(service);
     await publishAll(service, ledger, { exchange, routingKey: 'tick', prefix: 'qd-before', count: 100 });
     await eventually('the first messages are handled', () => ledger.lost().length === 0);
-    await admin.deleteQueue(queue);
+    await admin().deleteQueue(queue);
     const recoveryMs = await eventually('the queue is back with its consumer', async () => (await consumersOn(queue)) === 1, 5_000);
     // Its binding is back too: messages published to the exchange reach the handler again.
     await publishAll(service, ledger, { exchange, routingKey: 'tick', prefix: 'qd-after', count: 100 });
@@ -110,9 +102,9 @@ describeOnScratchBroker('Under faults: connection loss', {}, (broker) => {
     apps.push(service);
     await service.publish(exchange, 'tick', { id: 'poison-1' }, { messageId: 'poison-1' });
     await publishAll(service, ledger, { exchange, routingKey: 'tick', prefix: 'healthy', count: 1_000 });
-    await eventually('the poison message is dead-lettered', async () => (await admin.inspectQueue(`${queue}.dlq`)).messageCount === 1, 30_000);
+    await eventually('the poison message is dead-lettered', async () => (await admin().inspectQueue(`${queue}.dlq`)).messageCount === 1, 30_000);
     await eventually('the others are handled', () => ledger.lost().length === 0);
-    const dead = (await admin.get(`${queue}.dlq`))!;
+    const dead = (await admin().get(`${queue}.dlq`))!;
     await dead.ack();
     ledger.print({ 'poison attempts': PoisonAwareHandlers.attempts.get('poison-1') ?? 0 });
     expect(JSON.parse(dead.body.toString())).to.deep.equal({ id: 'poison-1' });
@@ -121,6 +113,6 @@ describeOnScratchBroker('Under faults: connection loss', {}, (broker) => {
     expect(dead.properties.headers!['x-warren-attempts']).to.equal(3);
     expect(PoisonAwareHandlers.attempts.get('poison-1')).to.equal(3);
     expect(ledger.handled.size).to.equal(1_000);
-    expect((await admin.inspectQueue(queue)).messageCount).to.equal(0);
+    expect((await admin().inspectQueue(queue)).messageCount).to.equal(0);
   });
 });

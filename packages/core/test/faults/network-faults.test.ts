@@ -1,8 +1,7 @@
 import 'reflect-metadata';
 import { expect } from 'chai';
-import { AmqpTransport, type Warren } from '../../src';
 import { eventually, Ledger, publishAll } from './ledger';
-import { describeOnScratchBroker } from './scratch-suite';
+import { describeOnScratchBroker, useScratchAdmin } from './scratch-suite';
 import { RecordingLogger, scenarioNames, startService } from './service';
 import { TcpProxy } from './tcp-proxy';
 
@@ -10,24 +9,17 @@ import { TcpProxy } from './tcp-proxy';
 const HEARTBEAT_S = 2;
 
 describeOnScratchBroker('Under faults: a bad network between service and broker', {}, (broker) => {
-  let admin: AmqpTransport;
+  // The admin connection goes straight to the broker: it must see the truth, not the proxy's.
+  const { admin, apps } = useScratchAdmin(broker);
   let proxy: TcpProxy;
   let proxyUrl: string;
-  const apps: Warren[] = [];
 
   before(async () => {
-    // The admin connection goes straight to the broker: it must see the truth, not the proxy's.
-    admin = new AmqpTransport({ url: broker().url });
-    await admin.connect();
     proxy = new TcpProxy({ host: '127.0.0.1', port: broker().port });
     proxyUrl = `amqp://guest:guest@127.0.0.1:${await proxy.listen()}`;
   });
-  after(async () => {
-    await admin?.close();
-    await proxy?.close();
-  });
+  after(() => proxy?.close());
   afterEach(async () => {
-    for (const app of apps.splice(0)) await app.close();
     proxy.set({ kind: 'pass' });
   });
 
@@ -74,7 +66,7 @@ describeOnScratchBroker('Under faults: a bad network between service and broker'
     proxy.blackholeOpenConnections();
     const noticedMs = await eventually('the service notices', () => logger.lines.filter((l) => l.includes('lost the broker connection')).length >= 2, 4 * HEARTBEAT_S * 1000, 10);
     const recoveredMs = await eventually('the consumer is back', async () =>
-      (await admin.inspectQueue(queue)).consumerCount === 1 && service.health().status === 'up', 15_000) + noticedMs;
+      (await admin().inspectQueue(queue)).consumerCount === 1 && service.health().status === 'up', 15_000) + noticedMs;
     await publishing;
     await eventually('every confirmed message is handled', () => ledger.lost().length === 0, 30_000);
     ledger.print({ 'noticed after ms': noticedMs, 'recovered after ms': recoveredMs, 'slowest publish ms': ledger.slowestPublishMs });

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { expect } from 'chai';
+import { AmqpTransport, type Warren } from '../../src';
 import { AMQP_URL, describeWithBroker } from '../support/broker';
 import { ScratchBroker, scratchNodesAvailable } from './scratch-broker';
 
@@ -55,4 +56,20 @@ export async function sharedBrokerState(): Promise<string | undefined> {
   const state = output.trim();
   expect(state, 'the shared broker has a resource alarm').to.match(/,\[\]\}$/);
   return state;
+}
+
+/**
+ * An admin connection straight to the scratch broker (what the broker really sees), and a list for
+ * the apps a test starts, closed after each test. Call inside a `describeOnScratchBroker` body.
+ */
+export function useScratchAdmin(broker: () => ScratchBroker): { admin: () => AmqpTransport; apps: Warren[] } {
+  let admin: AmqpTransport | undefined;
+  const apps: Warren[] = [];
+  before(async () => {
+    admin = new AmqpTransport({ url: broker().url });
+    await admin.connect();
+  });
+  after(() => admin?.close());
+  afterEach(async () => { for (const app of apps.splice(0)) await app.close(); });
+  return { admin: () => admin!, apps };
 }
