@@ -74,10 +74,8 @@ describe('warren new and warren generate', function () {
     const manifest = JSON.parse(readFileSync(path.join(repository, 'examples/shipping/package.json'), 'utf8'));
     expect(manifest.dependencies['@warren/core']).to.equal('file:../../packages/core');
     expect(manifest.devDependencies['@warren/testing']).to.equal('file:../../packages/testing');
-    expect(result.stdout).to.contain(`npm install --prefix ${repository}`);
-    expect(result.stdout).not.to.contain('to the "workspaces"');
-    const outside = await runWarren(['new', 'returns', '--dir', path.join(repository, 'services/returns')]);
-    expect(outside.stdout).to.contain(`Add services/returns to the "workspaces" of ${path.join(repository, 'package.json')}`);
+    expect(result.stdout).to.contain('Inside the Warren repository: @warren/* are file: references');
+    expect(result.stdout).to.contain('  npm install\n');
   });
 
   it('refuses a folder that is not empty and a name npm would refuse, with exit code 2', async () => {
@@ -143,6 +141,32 @@ describe('warren new and warren generate', function () {
       expect(await exited).to.equal(0);
       expect(log).to.contain('warren stopped');
     });
+  });
+});
+
+describe('a service created inside the Warren repository', function () {
+  this.timeout(180_000);
+  let service: string;
+
+  before(async () => {
+    // Inside the repository (file: links to its packages), outside its workspaces: a plain npm install.
+    service = mkdtempSync(path.join(REPOSITORY, '.scaffold-test-'));
+    rmSync(service, { recursive: true });
+    const created = await runWarren(['new', 'parcels', '--dir', service]);
+    expect(created.code, created.stderr).to.equal(0);
+  });
+  after(() => { if (service) rmSync(service, { recursive: true, force: true }); });
+
+  it('installs with npm install, and npm test passes in it', async () => {
+    const npm = (args: string[]) => new Promise<Run>((resolve) => {
+      execFile('npm', args, { cwd: service, env: { ...process.env, AMQP_URL: '' } }, (error, stdout, stderr) =>
+        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
+    });
+    const installed = await npm(['install', '--prefer-offline', '--no-audit', '--no-fund']);
+    expect(installed.code, installed.stderr).to.equal(0);
+    const tested = await npm(['test']);
+    expect(tested.code, tested.stdout + tested.stderr).to.equal(0);
+    expect(tested.stdout).to.match(/[1-9]\d* passing/);
   });
 });
 

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { ConfigurationError } from '@warren/core';
 import { ExitCode } from '../exit-codes';
 import { serviceNames } from '../scaffold/names';
-import { isWorkspace, warrenDependencies } from '../scaffold/monorepo';
+import { warrenDependencies } from '../scaffold/monorepo';
 import { renderTemplate, writeNewFiles } from '../scaffold/templates';
 
 export interface NewCommandOptions {
@@ -28,13 +28,10 @@ export function newCommand(name: string, options: NewCommandOptions): ExitCode {
   const shown = path.relative(process.cwd(), target) || '.';
   const lines = [`Created ${names.packageName} in ${shown}:`, ...files.map((file) => `  ${file.path}`), ''];
   const { repository } = dependencies;
+  // The scripts run node with --preserve-symlinks, so linked @warren/* packages resolve tsyringe and
+  // class-transformer from the service's node_modules: one copy, which sees the service's decorators.
   if (repository) lines.push(`Inside the Warren repository: @warren/* are file: references to ${path.join(repository, 'packages')}.`);
-  if (repository && !isWorkspace(repository, target)) {
-    // Its own node_modules would hold a second tsyringe and class-transformer that @warren/core cannot see.
-    lines.push(`Add ${path.relative(repository, target)} to the "workspaces" of ${path.join(repository, 'package.json')} before installing.`);
-  }
-  const install = repository ? `  npm install --prefix ${repository}   # the repository root installs every workspace` : '  npm install';
-  lines.push('', 'Next:', `  cd ${shown}`, install, '  npm test                      # on the in-memory broker', '  npm start                     # embedded broker; set AMQP_URL for RabbitMQ', '');
+  lines.push('', 'Next:', `  cd ${shown}`, '  npm install', '  npm test                      # on the in-memory broker', '  npm start                     # embedded broker; set AMQP_URL for RabbitMQ', '');
   process.stdout.write(lines.join('\n'));
   return ExitCode.OK;
 }

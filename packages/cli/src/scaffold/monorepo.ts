@@ -24,17 +24,6 @@ export function findWarrenRepository(dir: string): string | undefined {
   }
 }
 
-/**
- * Whether `dir` is one of the repository's npm workspaces (`examples/*` matches `examples/billing`).
- * A workspace shares the root's single copy of tsyringe, class-validator and class-transformer with
- * @warren/core; a second copy in the service's own node_modules would not see its decorators.
- */
-export function isWorkspace(repository: string, dir: string): boolean {
-  const relative = path.relative(repository, path.resolve(dir)).split(path.sep).join('/');
-  return readWorkspaces(path.join(repository, 'package.json')).some((pattern) =>
-    pattern.endsWith('/*') ? path.posix.dirname(relative) === pattern.slice(0, -2) : relative === pattern);
-}
-
 function readWorkspaces(manifest: string): string[] {
   try {
     const parsed = JSON.parse(readFileSync(manifest, 'utf8')) as { workspaces?: unknown };
