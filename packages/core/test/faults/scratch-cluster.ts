@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { expect } from 'chai';
-import { describeWithBroker } from '../support/broker';
-import { ScratchBroker, scratchNodesAvailable } from './scratch-broker';
-import { sharedBrokerState } from './scratch-suite';
+import { ScratchBroker } from './scratch-broker';
+import { describeOnScratchNodes } from './scratch-suite';
 
 /**
  * A RabbitMQ cluster of scratch nodes on this machine: each node is a {@link ScratchBroker} (own node
@@ -54,39 +52,12 @@ export class ScratchCluster {
   }
 }
 
-/**
- * `describe` for tests on a scratch cluster of `size` nodes: starts it for the block, stops it and
- * deletes its directories afterwards (also when a test failed), and checks that the machine's shared
- * broker went through the block untouched. Fails under CI=true when RabbitMQ is missing.
- */
+/** {@link describeOnScratchNodes} with a cluster of `size` nodes. */
 export function describeOnScratchCluster(title: string, size: number, body: (cluster: () => ScratchCluster) => void): void {
-  describeWithBroker(title, function () {
-    let cluster: ScratchCluster | undefined;
-    let sharedBefore: string | undefined;
-
-    before(async function () {
-      this.timeout(60_000);
-      if (!scratchNodesAvailable()) {
-        if (process.env.CI === 'true') throw new Error('The cluster test needs rabbitmq-server installed to start scratch nodes (CI=true).');
-        this.skip();
-      }
-      sharedBefore = await sharedBrokerState();
-      const started = Date.now();
-      cluster = await ScratchCluster.start(size);
-      console.log(`      cluster | ${size} scratch nodes booted and joined in ${Date.now() - started} ms`);
-    });
-
-    after(async function () {
-      this.timeout(60_000);
-      await cluster?.stop();
-      if (sharedBefore !== undefined) {
-        expect(await sharedBrokerState(), 'the shared broker was restarted or raised an alarm during the cluster test').to.equal(sharedBefore);
-      }
-    });
-
-    body(() => {
-      if (!cluster) throw new Error('the scratch cluster is not running');
-      return cluster;
-    });
-  });
+  describeOnScratchNodes(title, async () => {
+    const started = Date.now();
+    const cluster = await ScratchCluster.start(size);
+    console.log(`      cluster | ${size} scratch nodes booted and joined in ${Date.now() - started} ms`);
+    return cluster;
+  }, body);
 }

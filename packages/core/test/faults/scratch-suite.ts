@@ -7,40 +7,45 @@ import { ScratchBroker, scratchNodesAvailable } from './scratch-broker';
 type ScratchOptions = Parameters<typeof ScratchBroker.start>[0];
 
 /**
- * `describe` for destructive tests: starts one scratch RabbitMQ node for the block (reused by its
- * tests), stops and deletes it afterwards, and checks that the machine's shared broker went through
- * the block untouched — same Erlang VM (not restarted), no resource alarm.
- *
- * Like {@link describeWithBroker}, it fails under CI=true when RabbitMQ is missing, and skips locally.
+ * `describe` for destructive tests on scratch nodes: `start` boots them once for the block (its
+ * tests reuse them), they are stopped and deleted afterwards (also when a test failed), and the
+ * machine's shared broker must go through the block untouched — same Erlang VM (not restarted), no
+ * resource alarm. Like {@link describeWithBroker}, it fails under CI=true when RabbitMQ is missing,
+ * and skips locally.
  */
-export function describeOnScratchBroker(title: string, options: ScratchOptions | (() => ScratchOptions), body: (broker: () => ScratchBroker) => void): void {
+export function describeOnScratchNodes<T extends { stop(): Promise<void> }>(title: string, start: () => Promise<T>, body: (nodes: () => T) => void): void {
   describeWithBroker(title, function () {
-    let broker: ScratchBroker | undefined;
+    let nodes: T | undefined;
     let sharedBefore: string | undefined;
 
     before(async function () {
       this.timeout(90_000);
       if (!scratchNodesAvailable()) {
-        if (process.env.CI === 'true') throw new Error('The fault suite needs rabbitmq-server installed to start scratch nodes (CI=true).');
+        if (process.env.CI === 'true') throw new Error('Fault tests need rabbitmq-server installed to start scratch nodes (CI=true).');
         this.skip();
       }
       sharedBefore = await sharedBrokerState();
-      broker = await ScratchBroker.start(typeof options === 'function' ? options() : options);
+      nodes = await start();
     });
 
     after(async function () {
       this.timeout(60_000);
-      await broker?.stop();
+      await nodes?.stop();
       if (sharedBefore !== undefined) {
         expect(await sharedBrokerState(), 'the shared broker was restarted or raised an alarm during a fault suite').to.equal(sharedBefore);
       }
     });
 
     body(() => {
-      if (!broker) throw new Error('the scratch broker is not running');
-      return broker;
+      if (!nodes) throw new Error('the scratch nodes are not running');
+      return nodes;
     });
   });
+}
+
+/** {@link describeOnScratchNodes} with one scratch node. */
+export function describeOnScratchBroker(title: string, options: ScratchOptions | (() => ScratchOptions), body: (broker: () => ScratchBroker) => void): void {
+  describeOnScratchNodes(title, () => ScratchBroker.start(typeof options === 'function' ? options() : options), body);
 }
 
 /**
