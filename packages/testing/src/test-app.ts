@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { container as rootContainer, type InjectionToken } from 'tsyringe';
-import { MemoryTransport, silentLogger, Warren, type FieldTable, type SettledEvent, type WarrenError, type WarrenOptions } from '@warren/core';
+import { DEAD_LETTER_EXCHANGE, MemoryTransport, silentLogger, Warren, type FieldTable, type SettledEvent, type WarrenError, type WarrenOptions } from '@warren/core';
 import { decodeForInspection, RecordingTransport, type PublishedMessage } from './recording-transport';
 
 /** Replaces a dependency in the test app's container. */
@@ -133,7 +133,7 @@ export class TestApp {
   published(filter: { exchange?: string; routingKey?: string } = {}): PublishedMessage[] {
     return this.transport.published.filter((m) =>
       (filter.exchange === undefined || m.exchange === filter.exchange) && (filter.routingKey === undefined || m.routingKey === filter.routingKey)
-      && !m.routingKey.includes('.retry.') && m.exchange !== 'warren.dead-letter');
+      && !m.routingKey.includes('.retry.') && m.exchange !== DEAD_LETTER_EXCHANGE);
   }
 
   /** What sits in a queue now, oldest first; the messages stay where they are. */
