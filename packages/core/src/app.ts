@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { container as rootContainer, type DependencyContainer, type InjectionToken } from 'tsyringe';
-import { AmqpTransport } from './amqp-transport';
+import { AmqpTransport } from './transports/amqp/transport';
 import { CodecRegistry, jsonCodec, type Codec } from './codec';
 import { DEFAULT_CONSUMER_SETTINGS, planConsumer, type ConsumerDefaults, type ConsumerPlan } from './consumer-plan';
 import { createHandlerResolver } from './handler-resolver';
 import { ConfigurationError } from './errors';
 import { jsonLogger, type Logger } from './logger';
-import { MemoryTransport } from './memory-transport';
+import { MemoryTransport } from './transports/memory/transport';
 import { constructorParameterTypes, getConsumers, getPublisher, type Class, type ConsumerDefinition, type PublisherDefinition } from './metadata';
 import { assertValidConfig, type WarrenConfig } from './config';
 import { startHealthServer } from './health-server';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ConfigurationError } from './errors';
-import type { TlsOptions } from './amqp-url';
+import type { TlsOptions } from './transports/amqp/url';
 import type { ConsumerOptions, RetryPolicy } from './options';
 
 /**

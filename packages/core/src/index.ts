@@ -43,11 +43,11 @@ export type { Telemetry } from './telemetry';
 export { getConsumers, getPublisher, getPublisherRoutes, isHandlerClass } from './metadata';
 export type { ConsumerDefinition, PublisherDefinition, Class } from './metadata';
 export { scanModules } from './scan';
-export { AmqpTransport } from './amqp-transport';
-export type { AmqpTransportOptions } from './amqp-transport';
-export { MemoryTransport } from './memory-transport';
+export { AmqpTransport } from './transports/amqp/transport';
+export type { AmqpTransportOptions } from './transports/amqp/transport';
+export { MemoryTransport } from './transports/memory/transport';
 export { redactUrl, redactText } from './redact';
-export { topicMatches, topicPattern, topicWords } from './memory/routing';
+export { topicMatches, topicPattern, topicWords } from './transports/memory/routing';
 export type {
   Transport, TransportEvents, Delivery, FetchedMessage, OutgoingMessage, MessageProperties, Settlement, DeliveryHandler,
   SubscribeOptions, Subscription, PublishOptions, RequestOptions, QueueInfo, Topology, ExchangeSpec, QueueSpec,

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { ConnectionError, PublishError, RequestTimeoutError, TopologyError } from '../src/errors';
-import { MemoryTransport } from '../src/memory-transport';
+import { MemoryTransport } from '../src/transports/memory/transport';
 import type { Delivery, FieldTable, Settlement, TransportEvents } from '../src/transport';
 import { DeliveryLog, eventually, rejectionOf, sleep } from './conformance/context';
 

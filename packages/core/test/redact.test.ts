@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { parseBrokerUrls } from '../src/amqp-url';
+import { parseBrokerUrls } from '../src/transports/amqp/url';
 import { ConfigurationError } from '../src/errors';
 import { redactText, redactUrl } from '../src/redact';
 

@@ -1,4 +1,4 @@
-import { MemoryTransport } from '../../src/memory-transport';
+import { MemoryTransport } from '../../src/transports/memory/transport';
 import { defineConformanceSuite } from './suite';
 
 defineConformanceSuite('MemoryTransport', async () => new MemoryTransport());

@@ -1,4 +1,4 @@
-import { AmqpTransport } from '../../src/amqp-transport';
+import { AmqpTransport } from '../../src/transports/amqp/transport';
 import { AMQP_URL, describeWithBroker } from '../support/broker';
 import { defineConformanceSuite } from './suite';
 

@@ -1,5 +1,5 @@
-import { TopologyError } from '../errors';
-import type { ExchangeSpec, FieldTable, QueueSpec } from '../transport';
+import { TopologyError } from '../../errors';
+import type { ExchangeSpec, FieldTable, QueueSpec } from '../../transport';
 import type { MemoryExchange } from './exchange';
 import type { MemoryQueue } from './queue';
 

@@ -1,5 +1,5 @@
-import { WarrenError } from '../errors';
-import type { DeliveryHandler, Subscription, SubscribeOptions, TransportEvents } from '../transport';
+import { WarrenError } from '../../errors';
+import type { DeliveryHandler, Subscription, SubscribeOptions, TransportEvents } from '../../transport';
 import { refused } from './arguments';
 import type { MemoryBroker } from './broker';
 import { QueueConsumer } from './consumer';

@@ -1,6 +1,6 @@
 import type { AsyncMessage, Channel, Connection, Envelope, ReturnedMessage } from 'rabbitmq-client';
 import { randomUUID } from 'node:crypto';
-import { PublishError, RequestTimeoutError, UnroutableError } from './errors';
+import { PublishError, RequestTimeoutError, UnroutableError } from '../../errors';
 
 const REPLY_TO = 'amq.rabbitmq.reply-to';
 

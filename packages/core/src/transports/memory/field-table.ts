@@ -1,4 +1,4 @@
-import type { FieldTable, MessageProperties } from '../transport';
+import type { FieldTable, MessageProperties } from '../../transport';
 
 /**
  * Copies of message properties and field tables. A message crosses the broker as bytes, so the

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { ConnectionError, PublishError, RequestTimeoutError, UnroutableError, WarrenError } from './errors';
-import { MemoryBroker } from './memory/broker';
-import { copyProperties } from './memory/field-table';
-import { MemorySubscription } from './memory/subscription';
+import { ConnectionError, PublishError, RequestTimeoutError, UnroutableError, WarrenError } from '../../errors';
+import { MemoryBroker } from './broker';
+import { copyProperties } from './field-table';
+import { MemorySubscription } from './subscription';
 import type {
   Delivery, DeliveryHandler, FetchedMessage, OutgoingMessage, PublishOptions, QueueInfo, RequestOptions,
   Subscription, SubscribeOptions, Topology, Transport, TransportEvents,
-} from './transport';
+} from '../../transport';
 
 /** Options of {@link MemoryTransport}. */
 export interface MemoryTransportOptions {

@@ -1,4 +1,4 @@
-import type { FieldTable, MessageProperties } from '../transport';
+import type { FieldTable, MessageProperties } from '../../transport';
 
 /** Why a queue dead-lettered a message, as RabbitMQ writes it into `x-death`. */
 export type DeathReason = 'rejected' | 'expired' | 'maxlen';

@@ -1,4 +1,4 @@
-import type { MessageProperties } from '../transport';
+import type { MessageProperties } from '../../transport';
 
 /**
  * A message's bytes and properties as the broker holds them. The broker owns this copy and never

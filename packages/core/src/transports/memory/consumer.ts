@@ -1,4 +1,4 @@
-import type { Delivery, DeliveryHandler, Settlement } from '../transport';
+import type { Delivery, DeliveryHandler, Settlement } from '../../transport';
 import { Deque } from './deque';
 import { copyProperties } from './field-table';
 import type { QueuedMessage } from './message';

@@ -1,4 +1,4 @@
-import type { ExchangeType, FieldTable } from '../transport';
+import type { ExchangeType, FieldTable } from '../../transport';
 import { headersMatch, topicMatches, type HeadersMatch } from './routing';
 import type { MemoryQueue } from './queue';
 

@@ -1,5 +1,5 @@
-import { PublishError } from '../errors';
-import type { ExchangeBindingSpec, ExchangeSpec, FieldTable, MessageProperties, QueueBindingSpec, QueueSpec } from '../transport';
+import { PublishError } from '../../errors';
+import type { ExchangeBindingSpec, ExchangeSpec, FieldTable, MessageProperties, QueueBindingSpec, QueueSpec } from '../../transport';
 import { assertEquivalentExchange, assertEquivalentQueue, parseQueueArguments, refused } from './arguments';
 import { deadLetteredProperties, headerRoutes, isDeadLetterCycle, type DeathReason } from './dead-letter';
 import { MemoryExchange, type Binding, type Destination } from './exchange';

@@ -4,7 +4,7 @@ import type { Connection } from 'rabbitmq-client';
  * Coalesces a consumer channel's acks into one `basic.ack multiple` per event-loop turn.
  * rabbitmq-client's Consumer acks every message with its own frame and socket write; on this
  * machine that write was the single largest client cost of a drain (bench: 22.8k → 31.8k validated
- * msgs/s), and the broker pays for every frame too. Like amqp-raw-body.ts this wraps a client
+ * msgs/s), and the broker pays for every frame too. Like raw-body.ts this wraps a client
  * internal (Channel.prototype), for Warren's consume connections only; rabbitmq-client is pinned.
  *
  * Delivery tags on a channel are consecutive, so the acks of a contiguous run of settled tags

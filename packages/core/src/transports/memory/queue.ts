@@ -1,4 +1,4 @@
-import type { FieldTable, QueueSpec } from '../transport';
+import type { FieldTable, QueueSpec } from '../../transport';
 import type { QueueSettings } from './arguments';
 import type { DeathReason } from './dead-letter';
 import { Deque } from './deque';

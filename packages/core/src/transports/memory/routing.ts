@@ -1,4 +1,4 @@
-import type { FieldTable } from '../transport';
+import type { FieldTable } from '../../transport';
 import { fieldValuesEqual } from './field-table';
 
 /**

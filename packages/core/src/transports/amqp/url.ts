@@ -1,6 +1,6 @@
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
-import { ConfigurationError } from './errors';
-import { redactUrl } from './redact';
+import { ConfigurationError } from '../../errors';
+import { redactUrl } from '../../redact';
 
 /** What Warren takes from one or more AMQP URLs; the password never leaves this object except to the client. */
 export interface BrokerAddress {

@@ -1,15 +1,15 @@
 import { Connection, ConsumerStatus, type AsyncMessage, type Consumer, type Publisher, type SyncMessage, type ReturnedMessage, type HeaderFields } from 'rabbitmq-client';
-import { DirectReplyClient } from './amqp-request';
+import { DirectReplyClient } from './request';
 import { randomUUID } from 'node:crypto';
-import { keepRawBodies } from './amqp-raw-body';
-import { batchAcks } from './amqp-ack-batch';
-import { parseBrokerUrls, type BrokerAddress, type TlsOptions } from './amqp-url';
-import { ConnectionError, PublishError, PublishTimeoutError, TopologyError, UnroutableError, WarrenError } from './errors';
-import { redactText } from './redact';
+import { keepRawBodies } from './raw-body';
+import { batchAcks } from './ack-batch';
+import { parseBrokerUrls, type BrokerAddress, type TlsOptions } from './url';
+import { ConnectionError, PublishError, PublishTimeoutError, TopologyError, UnroutableError, WarrenError } from '../../errors';
+import { redactText } from '../../redact';
 import type {
   Delivery, DeliveryHandler, FetchedMessage, MessageProperties, OutgoingMessage, PublishOptions, QueueInfo,
   QueueSpec, RequestOptions, Subscription, SubscribeOptions, Topology, Transport, TransportEvents,
-} from './transport';
+} from '../../transport';
 
 /** Options of {@link AmqpTransport}. */
 export interface AmqpTransportOptions {
@@ -470,7 +470,7 @@ function toEnvelope(message: OutgoingMessage): HeaderFields & { exchange: string
 
 function toDelivery(msg: AsyncMessage | SyncMessage, queue: string): Delivery {
   const properties: MessageProperties = {};
-  // String(): see amqp-raw-body.ts; JSON and text content types arrive wrapped.
+  // String(): see raw-body.ts; JSON and text content types arrive wrapped.
   if (msg.contentType != null) properties.contentType = String(msg.contentType);
   if (msg.contentEncoding != null) properties.contentEncoding = msg.contentEncoding;
   if (msg.headers != null) properties.headers = msg.headers;
