@@ -9,7 +9,8 @@ import { jsonLogger, type Logger } from './logger';
 import { MemoryTransport } from './transports/memory/transport';
 import { constructorParameterTypes, getConsumers, getPublisher, type Class, type ConsumerDefinition, type PublisherDefinition } from './metadata';
 import { assertValidConfig, type WarrenConfig } from './config';
-import { startHealthServer } from './health-server';
+import { startHealthServer, type HealthReport } from './health-server';
+export type { HealthReport } from './health-server';
 import type { Server } from 'node:http';
 import { FailureRouter } from './outcome';
 import { createDeliveryHandler, type ConsumeMiddleware, type SettledEvent } from './pipeline';
@@ -47,16 +48,6 @@ export interface WarrenOptions extends WarrenConfig {
   validation?: ValidationSettings;
   /** Where `${ENV}` placeholders are looked up (default `process.env`). */
   env?: Record<string, string | undefined>;
-}
-
-/** What `app.health()` reports. */
-export interface HealthReport {
-  /** `up`: connected, every consumer attached. `down`: starting, reconnecting or closing. `closed`: stopped. */
-  status: 'up' | 'down' | 'closed';
-  transport: string;
-  connected: boolean;
-  consumers: Array<{ consumer: string; queue: string; attached: boolean }>;
-  lastError?: string;
 }
 
 /**
@@ -244,26 +235,38 @@ export class Warren {
   /**
    * Stops consuming, waits up to `shutdownTimeoutMs` for running handlers (their messages are then
    * acked or retried as usual), then closes publishers and the connection. Messages prefetched but
-   * not started go back to the queue. Safe to call twice.
+   * not started go back to the queue. At the deadline whatever is still open is destroyed: handlers
+   * still running lose their messages back to the queue (redelivered later), and `close()` resolves
+   * within `shutdownTimeoutMs` + 1 s whatever the handlers or the broker do. Safe to call twice.
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      const drained = Promise.allSettled([...this.subscriptions.values()].map((s) => s.close()));
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = await Promise.race([
-        drained.then(() => false),
-        new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(true), this.shutdownTimeoutMs); }),
-      ]);
-      clearTimeout(timer);
-      if (timedOut) this.logger.warn('handlers still running at the shutdown timeout; their messages will be redelivered', { timeoutMs: this.shutdownTimeoutMs });
-      await this.transport.close();
-      await new Promise((resolve) => (this.healthServer ? this.healthServer.close(resolve) : resolve(undefined)));
+      const started = Date.now();
+      // The transport destroys its channels at the deadline; the race only guards a custom transport that does not.
+      const closed = await within(this.transport.close({ timeoutMs: this.shutdownTimeoutMs }).then(() => true, () => true), this.shutdownTimeoutMs + 1_000);
+      if (!closed || Date.now() - started >= this.shutdownTimeoutMs) this.logger.warn('handlers still running at the shutdown timeout; their messages will be redelivered', { timeoutMs: this.shutdownTimeoutMs });
+      await closeServer(this.healthServer);
       this.stopped = true;
       this.markStopped();
       this.logger.info('warren stopped');
     })();
     return this.closing;
   }
+}
+
+/** Resolves with the promise's value, or with false after `ms`. */
+function within(promise: Promise<boolean>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([promise, new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), ms); })]).finally(() => clearTimeout(timer));
+}
+
+/** Closes the health endpoint, cutting probes' keep-alive connections (server.close alone waits for them). */
+function closeServer(server: Server | undefined): Promise<void> {
+  if (!server) return Promise.resolve();
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
 }
 
 /** What the transport reports, written to the log; errors also become the health report's `lastError`. */
@@ -277,6 +280,7 @@ function loggedTransportEvents(logger: Logger, onError: (message: string) => voi
       if (attached) logger.info('consumer attached', { queue });
       else logger.warn('consumer detached; re-attaching', { queue, error: error?.message });
     },
+    onSettlementDropped: (queue, settlement) => logger.warn('a handler finished after its channel was lost; its message will be redelivered', { queue, settlement }),
     onError: (error) => { onError(error.message); logger.debug('transport error', { error: error.message }); },
   };
 }

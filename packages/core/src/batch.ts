@@ -1,8 +1,23 @@
 import { MessageAction } from './actions';
 import type { ConsumerPlan } from './consumer-plan';
 import { attemptOf, MessageContext } from './context';
-import type { PipelineStages } from './pipeline';
 import type { Delivery, DeliveryHandler, Settlement } from './transport';
+
+/**
+ * The stages of a message's path the batch handler drives; the pipeline provides them (its
+ * `PipelineStages`). Declared here, where they are needed, so batch.ts does not import the pipeline
+ * that imports it.
+ */
+export interface BatchStages {
+  /** Decode and validate: the payload, or a thrown DecodeError / PayloadValidationError. */
+  prepare(delivery: Delivery): unknown;
+  /** Runs the consume middleware and the handler method with `args`. */
+  invoke(context: MessageContext, payload: unknown, args: unknown[]): Promise<unknown>;
+  /** After success: the `handled` report (batches never reply). */
+  succeed(context: MessageContext, result: unknown): Promise<Settlement>;
+  /** After failure: the outcome (retry, dead-letter…) applied, then reported. */
+  fail(error: unknown, delivery: Delivery, context: MessageContext): Promise<Settlement>;
+}
 
 interface Pending {
   delivery: Delivery;
@@ -18,7 +33,7 @@ interface Pending {
  * each through the usual retry / dead-letter outcome. The transport's concurrency is at least the
  * batch size, so a full batch can be held unacknowledged while it forms.
  */
-export function createBatchHandler(plan: ConsumerPlan, stages: PipelineStages): DeliveryHandler {
+export function createBatchHandler(plan: ConsumerPlan, stages: BatchStages): DeliveryHandler {
   const { size, timeMs } = plan.batch!;
   let pending: Pending[] = [];
   let timer: NodeJS.Timeout | undefined;

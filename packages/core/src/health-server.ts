@@ -1,5 +1,14 @@
 import { createServer, type Server } from 'node:http';
-import type { HealthReport } from './app';
+
+/** What `app.health()` reports. */
+export interface HealthReport {
+  /** `up`: connected, every consumer attached. `down`: starting, reconnecting or closing. `closed`: stopped. */
+  status: 'up' | 'down' | 'closed';
+  transport: string;
+  connected: boolean;
+  consumers: Array<{ consumer: string; queue: string; attached: boolean }>;
+  lastError?: string;
+}
 
 /**
  * A tiny HTTP endpoint for container probes: `/healthz` (liveness: the process and the app are up,

@@ -5,7 +5,8 @@
 import 'reflect-metadata';
 
 export { Warren } from './app';
-export type { WarrenOptions, HealthReport } from './app';
+export type { WarrenOptions } from './app';
+export type { HealthReport } from './health-server';
 export { Consumer, Publisher, route } from './decorators';
 export type { Route } from './decorators';
 export type {

@@ -134,10 +134,24 @@ export interface SubscribeOptions {
 
 export interface Subscription {
   readonly queue: string;
-  /** True while the broker has this consumer attached. */
+  /** True while the broker has this consumer attached: from consume-ok until any loss of its channel or connection, or a cancel. */
   readonly attached: boolean;
-  /** Stops new deliveries, waits for running handlers, then detaches. */
-  close(): Promise<void>;
+  /**
+   * Stops new deliveries (those not started go back to the queue), waits up to `timeoutMs` (default:
+   * as long as it takes) for running handlers, then detaches. Handlers still running at the deadline
+   * keep running, but their messages return to the queue and their settlements are dropped.
+   */
+  close(timeoutMs?: number): Promise<void>;
+}
+
+/** Options of {@link Transport.close}. */
+export interface CloseOptions {
+  /**
+   * How long running handlers get to finish (default 30 s). After it, and a short grace for the
+   * channels to close politely, channels and connections are destroyed: `close()` resolves by then
+   * whatever the handlers or the broker do, and unacknowledged messages return to their queues.
+   */
+  timeoutMs?: number;
 }
 
 export interface PublishOptions {
@@ -168,6 +182,11 @@ export interface TransportEvents {
   onUnblocked?(): void;
   /** A subscription lost its consumer (queue deleted, broker cancel) or re-attached. */
   onSubscriptionChange?(queue: string, attached: boolean, error?: Error): void;
+  /**
+   * A handler finished after its channel was lost: its settlement cannot reach the broker (the
+   * delivery tag died with the channel), and the broker redelivers the message. Reported once per delivery.
+   */
+  onSettlementDropped?(queue: string, settlement: Settlement): void;
   onError?(error: Error): void;
 }
 
@@ -199,6 +218,9 @@ export interface Transport {
   purgeQueue(queue: string): Promise<number>;
   deleteQueue(queue: string): Promise<void>;
   deleteExchange(exchange: string): Promise<void>;
-  /** Closes subscriptions (draining their handlers), then publishers, then the connection. */
-  close(): Promise<void>;
+  /**
+   * Closes subscriptions (draining their handlers up to `timeoutMs`), then publishers, then the
+   * connection; resolves within `timeoutMs` + 1 s in every case (see {@link CloseOptions}).
+   */
+  close(options?: CloseOptions): Promise<void>;
 }

@@ -1,4 +1,5 @@
 import type { AsyncMessage, Channel, Connection, Envelope, ReturnedMessage } from 'rabbitmq-client';
+import { keepRawBodies } from './message';
 import { randomUUID } from 'node:crypto';
 import { PublishError, RequestTimeoutError, UnroutableError } from '../../errors';
 
@@ -54,6 +55,7 @@ export class DirectReplyClient {
   private open(): Promise<Channel> {
     this.channel ??= (async () => {
       const channel = await this.connection.acquire();
+      keepRawBodies(channel);
       channel.on('basic.return', (returned: ReturnedMessage) => {
         if (returned.correlationId) this.settle(returned.correlationId, undefined, new UnroutableError(returned.exchange, returned.routingKey));
       });

@@ -1,6 +1,6 @@
 import { PublishError } from '../../errors';
 import type { ExchangeBindingSpec, ExchangeSpec, FieldTable, MessageProperties, QueueBindingSpec, QueueSpec } from '../../transport';
-import { assertEquivalentExchange, assertEquivalentQueue, parseQueueArguments, refused } from './arguments';
+import { assertEquivalentExchange, assertEquivalentQueue, parseQueueArguments, refused } from './topology';
 import { deadLetteredProperties, headerRoutes, isDeadLetterCycle, type DeathReason } from './dead-letter';
 import { MemoryExchange, type Binding, type Destination } from './exchange';
 import { copyTable } from './field-table';

@@ -1,166 +1,91 @@
-import type { Delivery, DeliveryHandler, Settlement } from '../../transport';
-import { Deque } from './deque';
-import { copyProperties } from './field-table';
-import type { QueuedMessage } from './message';
-import type { MemoryQueue } from './queue';
+import { WarrenError } from '../../errors';
+import type { DeliveryHandler, Subscription, SubscribeOptions, TransportEvents } from '../../transport';
+import { refused } from './topology';
+import type { MemoryBroker } from './broker';
+import { QueueConsumer } from './queue-consumer';
 
-/** How many handlers a consumer starts from promise callbacks before yielding to the event loop. */
-const STARTS_PER_TURN = 512;
-
-export interface ConsumerOptions {
-  /** Unacknowledged deliveries at once; 0 means no limit (as basic.qos does). */
-  prefetch: number;
-  concurrency: number;
-  exclusive: boolean;
-  /** Called when the handler throws or returns something that is not a settlement. */
-  onHandlerError(error: Error): void;
-  /** Called when the broker cancels the consumer (its queue was deleted). */
-  onCancelled(): void;
+/** What a subscription needs from its transport. */
+export interface SubscriptionHooks {
+  /** Declares the subscription's topology again before it re-attaches. */
+  declareTopology(): void;
+  /** The subscription has closed and drained: the transport may forget it. */
+  closed(): void;
 }
 
 /**
- * One consumer on one queue: the broker pushes up to `prefetch` messages to it, and it runs at most
- * `concurrency` handlers at once on them, oldest first.
- *
- * Handlers always start from a macrotask or a promise callback, never inside the `publish()` that
- * routed the message. A handler's settlement starts the next handler straight away, up to
- * STARTS_PER_TURN times before the consumer yields with setImmediate, so timers and I/O still run
- * while a long backlog drains. Each concurrency slot is one reusable object carrying its message, so
- * a delivery costs no closures.
+ * A subscription on the in-memory broker. Like a rabbitmq-client consumer, it comes back by itself
+ * when its queue is deleted, provided its topology declares that queue: the topology is declared
+ * again and a new consumer attached, reported through `onSubscriptionChange`.
  */
-export class QueueConsumer {
-  private readonly inbox = new Deque<QueuedMessage>();
-  private readonly idleSlots: HandlerSlot[] = [];
-  private readonly prefetch: number;
-  private readonly concurrency: number;
-  private unacknowledged = 0;
-  private running = 0;
-  private startBudget = STARTS_PER_TURN;
-  private scheduled = false;
-  private stopped = false;
-  private drained: Promise<void> | undefined;
-  private onDrained: (() => void) | undefined;
-  private readonly runScheduled = () => {
-    this.scheduled = false;
-    this.startBudget = STARTS_PER_TURN;
-    this.startHandlers();
-  };
+export class MemorySubscription implements Subscription {
+  private consumer: QueueConsumer | undefined;
+  /** Consumers cancelled by the broker whose handlers may still be running. */
+  private readonly cancelled: QueueConsumer[] = [];
+  private closing: Promise<void> | undefined;
 
-  constructor(readonly queue: MemoryQueue, private readonly handler: DeliveryHandler, private readonly options: ConsumerOptions) {
-    this.prefetch = options.prefetch > 0 ? options.prefetch : Infinity;
-    this.concurrency = Math.max(1, Math.min(options.concurrency || 1, this.prefetch));
+  constructor(
+    private readonly broker: MemoryBroker,
+    private readonly options: SubscribeOptions,
+    private readonly handler: DeliveryHandler,
+    private readonly events: TransportEvents,
+    private readonly hooks: SubscriptionHooks,
+  ) {}
+
+  get queue(): string {
+    return this.options.queue;
   }
 
-  get exclusive(): boolean {
-    return this.options.exclusive;
+  get attached(): boolean {
+    return this.consumer !== undefined;
   }
 
-  get hasCapacity(): boolean {
-    return !this.stopped && this.unacknowledged < this.prefetch;
-  }
-
-  /** Called by the queue: the message is now unacknowledged by this consumer. */
-  deliver(message: QueuedMessage): void {
-    this.unacknowledged++;
-    this.inbox.push(message);
-    this.schedule();
-  }
-
-  /**
-   * basic.cancel from the client side: no more deliveries; resolves once running handlers have
-   * settled, then hands back delivered-but-unstarted messages (as closing the channel would).
-   */
-  async stop(): Promise<void> {
-    if (!this.stopped) {
-      this.stopped = true;
-      this.queue.removeConsumer(this);
+  /** basic.consume: fails with `TopologyError` when the queue is missing or held by an exclusive consumer. */
+  attach(): void {
+    const queue = this.broker.queue(this.options.queue);
+    const exclusiveHolder = queue.consumers.some((c) => c.exclusive);
+    if (exclusiveHolder || (this.options.exclusive && queue.consumers.length > 0)) {
+      throw refused('ACCESS_REFUSED', `queue "${queue.name}" is in exclusive use by another consumer.`);
     }
-    if (this.running > 0) await (this.drained ??= new Promise<void>((resolve) => { this.onDrained = resolve; }));
-    const unstarted = this.inbox.drain();
-    this.unacknowledged -= unstarted.length;
-    for (const message of unstarted) this.queue.requeue(message);
-    if (unstarted.length > 0) this.queue.dispatch();
+    const consumer = new QueueConsumer(queue, this.handler, {
+      prefetch: this.options.prefetch,
+      concurrency: this.options.concurrency,
+      exclusive: this.options.exclusive ?? false,
+      onHandlerError: (error) => this.events.onError?.(error),
+      onCancelled: () => this.onCancelled(consumer),
+      onSettlementDropped: (settlement) => this.events.onSettlementDropped?.(this.options.queue, settlement),
+    });
+    this.consumer = consumer;
+    queue.addConsumer(consumer);
+    this.events.onSubscriptionChange?.(queue.name, true);
   }
 
-  /** The queue was deleted: its messages are gone, and settlements of running handlers are ignored. */
-  cancelledByBroker(): void {
-    this.stopped = true;
-    this.inbox.drain();
-    this.options.onCancelled();
+  close(timeoutMs?: number): Promise<void> {
+    this.closing ??= this.stopConsumers(timeoutMs);
+    return this.closing;
   }
 
-  private schedule(): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(this.runScheduled);
+  private async stopConsumers(timeoutMs?: number): Promise<void> {
+    const consumers = [...this.cancelled.splice(0), ...(this.consumer ? [this.consumer] : [])];
+    this.consumer = undefined;
+    await Promise.all(consumers.map((c) => c.stop(timeoutMs)));
+    this.hooks.closed();
   }
 
-  private startHandlers(): void {
-    while (!this.stopped && this.running < this.concurrency && this.inbox.length > 0) {
-      if (this.startBudget-- <= 0) {
-        this.schedule();
-        return;
-      }
-      this.start(this.inbox.shift()!);
-    }
+  private onCancelled(consumer: QueueConsumer): void {
+    if (this.consumer !== consumer) return;
+    this.consumer = undefined;
+    this.cancelled.push(consumer);
+    this.events.onSubscriptionChange?.(this.options.queue, false, new WarrenError('CONSUMER_CANCELLED', `Queue "${this.options.queue}" was deleted, so the broker cancelled its consumer.`));
+    if (this.options.topology?.queues?.some((q) => q.name === this.options.queue)) setImmediate(() => this.reattach());
   }
 
-  private start(message: QueuedMessage): void {
-    const slot = this.idleSlots.pop() ?? new HandlerSlot(this);
-    slot.message = message;
-    this.running++;
-    const content = message.content;
-    const delivery: Delivery = {
-      body: Buffer.from(content.body),
-      properties: copyProperties(content.properties),
-      exchange: message.exchange,
-      routingKey: message.routingKey,
-      queue: this.queue.name,
-      redelivered: message.redelivered,
-    };
-    let outcome: Promise<Settlement>;
+  private reattach(): void {
+    if (this.closing || this.consumer) return;
     try {
-      outcome = this.handler(delivery);
+      this.hooks.declareTopology();
+      this.attach();
     } catch (error) {
-      outcome = Promise.reject(error);
+      this.events.onError?.(error instanceof Error ? error : new Error(String(error)));
     }
-    Promise.resolve(outcome).then(slot.settle, slot.fail);
-  }
-
-  /** @internal Called by a slot when its handler has finished. */
-  finish(slot: HandlerSlot, settlement: unknown): void {
-    const message = slot.message!;
-    slot.message = undefined;
-    this.idleSlots.push(slot);
-    this.running--;
-    this.unacknowledged--;
-    if (settlement !== 'ack' && settlement !== 'requeue' && settlement !== 'reject') {
-      this.options.onHandlerError(new TypeError(`A delivery handler on queue "${this.queue.name}" returned ${String(settlement)}; expected 'ack', 'requeue' or 'reject'. The message was rejected.`));
-      settlement = 'reject';
-    }
-    if (settlement === 'requeue') this.queue.requeue(message);
-    else if (settlement === 'reject') this.queue.reject(message);
-    if (this.stopped && this.running === 0) this.onDrained?.();
-    this.queue.dispatch();
-    this.startHandlers();
-  }
-
-  /** @internal */
-  fail(slot: HandlerSlot, error: unknown): void {
-    // A handler must turn every failure into a settlement; throwing is a bug, so reject (no loop).
-    this.options.onHandlerError(error instanceof Error ? error : new Error(String(error)));
-    this.finish(slot, 'reject');
-  }
-}
-
-/** One concurrency slot of a consumer; its two callbacks are made once and reused for every delivery. */
-class HandlerSlot {
-  message: QueuedMessage | undefined;
-  readonly settle: (settlement: Settlement) => void;
-  readonly fail: (error: unknown) => void;
-
-  constructor(consumer: QueueConsumer) {
-    this.settle = (settlement) => consumer.finish(this, settlement);
-    this.fail = (error) => consumer.fail(this, error);
   }
 }

@@ -1,11 +1,20 @@
 import type { FieldTable, QueueSpec } from '../../transport';
-import type { QueueSettings } from './arguments';
+import type { QueueSettings } from './topology';
 import type { DeathReason } from './dead-letter';
 import { Deque } from './deque';
 import { precedes, QueuedMessage, type MessageContent } from './message';
-import type { QueueConsumer } from './consumer';
 
 /** What a queue needs from the broker it lives in. */
+/** What a queue needs of a consumer attached to it (a QueueConsumer). */
+export interface QueueListener {
+  readonly exclusive: boolean;
+  readonly hasCapacity: boolean;
+  /** The message is now unacknowledged by this consumer. */
+  deliver(message: QueuedMessage): void;
+  /** The queue was deleted. */
+  cancelledByBroker(): void;
+}
+
 export interface QueueOwner {
   /** Routes a copy of `message` to the queue's dead-letter exchange, if it has one. */
   deadLetter(queue: MemoryQueue, message: QueuedMessage, reason: DeathReason): void;
@@ -25,7 +34,7 @@ export class MemoryQueue {
   readonly kind = 'queue';
   private readonly ready = new Deque<QueuedMessage>();
   private readyBytes = 0;
-  private readonly consumerList: QueueConsumer[] = [];
+  private readonly consumerList: QueueListener[] = [];
   private nextConsumer = 0;
   private sequence = 0;
   private expiryTimer: NodeJS.Timeout | undefined;
@@ -55,7 +64,7 @@ export class MemoryQueue {
     return this.ready.length;
   }
 
-  get consumers(): readonly QueueConsumer[] {
+  get consumers(): readonly QueueListener[] {
     return this.consumerList;
   }
 
@@ -128,14 +137,14 @@ export class MemoryQueue {
     this.armExpiry();
   }
 
-  addConsumer(consumer: QueueConsumer): void {
+  addConsumer(consumer: QueueListener): void {
     this.consumerList.push(consumer);
     this.hadConsumer = true;
     this.dispatch();
   }
 
   /** Detaches a consumer; an auto-delete queue goes with its last one. */
-  removeConsumer(consumer: QueueConsumer): void {
+  removeConsumer(consumer: QueueListener): void {
     const index = this.consumerList.indexOf(consumer);
     if (index === -1) return;
     this.consumerList.splice(index, 1);
@@ -161,7 +170,7 @@ export class MemoryQueue {
     for (const consumer of this.consumerList.splice(0)) consumer.cancelledByBroker();
   }
 
-  private consumerWithCapacity(): QueueConsumer | undefined {
+  private consumerWithCapacity(): QueueListener | undefined {
     const consumers = this.consumerList;
     const count = consumers.length;
     for (let i = 0; i < count; i++) {

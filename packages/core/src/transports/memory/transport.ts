@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { ConnectionError, PublishError, RequestTimeoutError, UnroutableError, WarrenError } from '../../errors';
 import { MemoryBroker } from './broker';
 import { copyProperties } from './field-table';
-import { MemorySubscription } from './subscription';
+import { MemorySubscription } from './consumer';
 import type {
+  CloseOptions,
   Delivery, DeliveryHandler, FetchedMessage, OutgoingMessage, PublishOptions, QueueInfo, RequestOptions,
   Subscription, SubscribeOptions, Topology, Transport, TransportEvents,
 } from '../../transport';
@@ -175,14 +176,18 @@ export class MemoryTransport implements Transport {
     this.broker.deleteExchange(exchange);
   }
 
-  /** Drains every subscription (their handlers may still publish and settle), fails pending requests, then stops the broker. */
-  close(): Promise<void> {
-    this.closing ??= this.shutDown();
+  /**
+   * Drains every subscription (their handlers may still publish and settle) for up to `timeoutMs`
+   * (default 30 s; then the running handlers' messages go back to their queues), fails pending
+   * requests, then stops the broker.
+   */
+  close(options: CloseOptions = {}): Promise<void> {
+    this.closing ??= this.shutDown(options.timeoutMs ?? 30_000);
     return this.closing;
   }
 
-  private async shutDown(): Promise<void> {
-    await Promise.allSettled([...this.subscriptions].map((s) => s.close()));
+  private async shutDown(timeoutMs: number): Promise<void> {
+    await Promise.allSettled([...this.subscriptions].map((s) => s.close(timeoutMs)));
     for (const pending of this.pendingReplies.values()) {
       clearTimeout(pending.timer);
       pending.reject(new ConnectionError('CLOSED', 'The in-memory transport was closed before the reply arrived.'));

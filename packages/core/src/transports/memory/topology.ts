@@ -1,7 +1,5 @@
 import { TopologyError } from '../../errors';
 import type { ExchangeSpec, FieldTable, QueueSpec } from '../../transport';
-import type { MemoryExchange } from './exchange';
-import type { MemoryQueue } from './queue';
 
 export type Overflow = 'drop-head' | 'reject-publish' | 'reject-publish-dlx';
 
@@ -69,7 +67,24 @@ function optionalString(queue: string, args: FieldTable, key: string): string | 
   return value;
 }
 
-export function assertEquivalentQueue(existing: MemoryQueue, spec: QueueSpec): void {
+/** What a declared queue is compared on (a MemoryQueue). */
+export interface DeclaredQueue {
+  readonly durable: boolean;
+  readonly autoDelete: boolean;
+  readonly exclusive: boolean;
+  readonly args: FieldTable | undefined;
+}
+
+/** What a declared exchange is compared on (a MemoryExchange). */
+export interface DeclaredExchange {
+  readonly type: string;
+  readonly durable: boolean;
+  readonly autoDelete: boolean;
+  readonly internal: boolean;
+  readonly alternateExchange: unknown;
+}
+
+export function assertEquivalentQueue(existing: DeclaredQueue, spec: QueueSpec): void {
   const what = `queue "${spec.name}"`;
   same(what, 'durable', existing.durable, spec.durable ?? true);
   same(what, 'auto_delete', existing.autoDelete, spec.autoDelete ?? false);
@@ -79,7 +94,7 @@ export function assertEquivalentQueue(existing: MemoryQueue, spec: QueueSpec): v
   for (const key of COMPARED_QUEUE_ARGUMENTS) same(what, key, existing.args?.[key], spec.arguments?.[key]);
 }
 
-export function assertEquivalentExchange(existing: MemoryExchange, spec: ExchangeSpec): void {
+export function assertEquivalentExchange(existing: DeclaredExchange, spec: ExchangeSpec): void {
   const what = `exchange "${spec.name}"`;
   same(what, 'type', existing.type, spec.type);
   same(what, 'durable', existing.durable, spec.durable ?? true);
