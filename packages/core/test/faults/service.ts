@@ -21,14 +21,25 @@ export class TickHandlers {
   }
 }
 
-/** A logger that keeps every line, to assert on what a service said and to show it when a test fails. */
+/** A logger that keeps every line (and when it was said), to assert on what a service said and to show it when a test fails. */
 export class RecordingLogger implements Logger {
   readonly lines: string[] = [];
-  debug(message: string, fields?: object): void { this.lines.push(`debug ${message} ${JSON.stringify(fields ?? {})}`); }
-  info(message: string, fields?: object): void { this.lines.push(`info ${message} ${JSON.stringify(fields ?? {})}`); }
-  warn(message: string, fields?: object): void { this.lines.push(`warn ${message} ${JSON.stringify(fields ?? {})}`); }
-  error(message: string, fields?: object): void { this.lines.push(`error ${message} ${JSON.stringify(fields ?? {})}`); }
+  /** `Date.now()` of each line in {@link lines}. */
+  readonly times: number[] = [];
+  debug(message: string, fields?: object): void { this.record(`debug ${message} ${JSON.stringify(fields ?? {})}`); }
+  info(message: string, fields?: object): void { this.record(`info ${message} ${JSON.stringify(fields ?? {})}`); }
+  warn(message: string, fields?: object): void { this.record(`warn ${message} ${JSON.stringify(fields ?? {})}`); }
+  error(message: string, fields?: object): void { this.record(`error ${message} ${JSON.stringify(fields ?? {})}`); }
   said(text: string): boolean { return this.lines.some((l) => l.includes(text)); }
+  /** When the first line containing `text` at or after line `from` was said. */
+  firstSaid(text: string, from = 0): number | undefined {
+    const index = this.lines.findIndex((l, i) => i >= from && l.includes(text));
+    return index === -1 ? undefined : this.times[index];
+  }
+  private record(line: string): void {
+    this.lines.push(line);
+    this.times.push(Date.now());
+  }
 }
 
 /** Names for one scenario: its exchange, its queues' prefix, and the env that resolves `${EX}` / `${Q}`. */

@@ -85,4 +85,48 @@ describeWithBroker('Under faults: SIGTERM', function () {
     expect(ledger.duplicates, 'messages handled by both the stopped service and its successor').to.equal(0);
     expect(TakeOver.redelivered, 'prefetched messages the service never started').to.be.greaterThan(0);
   });
+
+  it('exits after SIGTERM within the shutdown deadline and a second while a handler never settles; its message goes back to the queue', async function () {
+    this.timeout(60_000);
+    const shutdownMs = 2_000;
+    const ledger = new Ledger('SIGTERM with a hung handler');
+    const { exchange, queue, env } = scenarioNames();
+    const handledFile = join(dir, 'handled');
+    let output = '';
+    child = spawn(process.execPath, [join(__dirname, 'sigterm-service.js')], {
+      env: { ...process.env, AMQP_URL, ...env, HANDLED_FILE: handledFile, SHUTDOWN_MS: String(shutdownMs), WARREN_LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.on('data', (d: Buffer) => { output += d.toString(); });
+    child.stderr!.on('data', (d: Buffer) => { output += d.toString(); });
+    const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
+    await eventually('the service is ready', () => output.includes('ready\n'), 15_000);
+    const publisher = await Warren.start({ url: AMQP_URL, logger: new RecordingLogger(), telemetry: false });
+    apps.push(publisher);
+    await publisher.publish(exchange, 'tick', { id: 'hang-1' }, { messageId: 'hang-1' });
+    ledger.confirmed.add('hang-1');
+    await eventually('the handler is running', () => readFileSync(handledFile, 'utf8').includes('started hang-1'), 15_000);
+    const signalledAt = Date.now();
+    child.kill('SIGTERM');
+    const code = await Promise.race([exited, new Promise<'alive'>((resolve) => setTimeout(() => resolve('alive'), (shutdownMs + 1_000) * 3))]);
+    const exitMs = Date.now() - signalledAt;
+
+    const admin = new AmqpTransport({ url: AMQP_URL });
+    await admin.connect();
+    try {
+      await eventually('the message is back in its queue', async () => (await admin.inspectQueue(queue)).messageCount === 1, 15_000);
+      const back = await admin.get(queue);
+      if (back && JSON.parse(back.body.toString()).id === 'hang-1') ledger.recordHandled('hang-1');
+      await back?.ack();
+    } finally {
+      await admin.deleteQueue(queue).catch(() => undefined);
+      await admin.deleteQueue(`${queue}.dlq`).catch(() => undefined);
+      await admin.deleteExchange(exchange).catch(() => undefined);
+      await admin.close();
+    }
+    ledger.print({ shutdownTimeoutMs: shutdownMs, 'exit after SIGTERM ms': exitMs });
+    expect(code, output).to.equal(0);
+    expect(exitMs, 'ms from SIGTERM to exit').to.be.at.most((shutdownMs + 1_000) * 3);
+    expect(ledger.lost()).to.deep.equal([]);
+  });
 });

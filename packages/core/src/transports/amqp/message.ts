@@ -16,8 +16,8 @@ import type { Delivery, MessageProperties, OutgoingMessage } from '../../transpo
  * header frame's content type is boxed in a `String` object before the channel reads it: the
  * client's `===` comparison fails, the body stays a Buffer, and {@link toDelivery} unboxes the type
  * with `String()`. This is the one place Warren relies on a client internal (`_onHeader`, stable
- * since 5.0.0); rabbitmq-client is pinned to an exact version and the conformance suite's raw-body
- * tests (JSON and text bodies compared byte for byte) fail loudly if an upgrade moves it.
+ * since 5.0.0); rabbitmq-client is pinned to an exact version and `test/amqp-raw-body.test.ts`
+ * (JSON and text bodies compared byte for byte) fails loudly if an upgrade moves it.
  */
 export function keepRawBodies(channel: Channel): void {
   const internals = channel as unknown as { _onHeader?: (frame: HeaderFrame) => void };
