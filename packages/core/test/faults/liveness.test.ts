@@ -136,6 +136,31 @@ describeOnScratchBroker('Under faults: handlers that never settle', {}, (broker)
     expect(closeMs, 'close() took').to.be.at.most((SHUTDOWN_MS + 1_000) * 3);
   });
 
+  it('close() is bounded while a resource alarm blocks the publishing connection', async function () {
+    this.timeout(60_000);
+    const ledger = new Ledger('close while blocked');
+    const { exchange, env } = scenarioNames();
+    const logger = new RecordingLogger();
+    const service = await startHanging(broker().url, ledger, env, logger);
+    await service.publish(exchange, 'tick', { id: 'hang-1' }, { messageId: 'hang-1' });
+    await eventually('the handler is running', () => HangingTicks.started.has('hang-1'));
+    await broker().ctl('set_vm_memory_high_watermark', '0');
+    let closeMs: number;
+    try {
+      // A publish while the alarm is on blocks the connection; it fails when close() cuts it.
+      const blocked = service.publish(exchange, 'tick', { id: 'blocked-1' }, { messageId: 'blocked-1' }).catch((error: Error) => error);
+      await eventually('the broker blocked publishing', () => logger.said('the broker blocked publishing'), 15_000);
+      const started = Date.now();
+      await service.close();
+      closeMs = Date.now() - started;
+      await blocked;
+    } finally {
+      await broker().ctl('set_vm_memory_high_watermark', '0.4');
+    }
+    ledger.print({ 'shutdownTimeoutMs': SHUTDOWN_MS, 'close ms': closeMs });
+    expect(closeMs, 'close() took').to.be.at.most((SHUTDOWN_MS + 1_000) * 3);
+  });
+
   it('re-attaches after the broker\'s consumer_timeout closes the channel of a hung handler', async function () {
     this.timeout(120_000);
     // consumer_timeout is checked on the channel's tick (every 60 s by default): both lowered for this test only.

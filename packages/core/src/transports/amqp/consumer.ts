@@ -60,6 +60,7 @@ export class AmqpSubscription implements Subscription {
   private lastError?: Error;
   private readyWaiters: Array<(error?: Error) => void> = [];
   private retryTimer?: NodeJS.Timeout;
+  private awaitingConnection = false;
   private delayMs: number;
 
   constructor(private readonly options: SubscribeOptions, private readonly handler: DeliveryHandler, private readonly deps: ConsumerDeps) {
@@ -106,6 +107,12 @@ export class AmqpSubscription implements Subscription {
       if (this.closing) return;
       this.retryTimer = setTimeout(() => this.attach(), this.delayMs);
       this.delayMs = Math.min(this.delayMs * 2, this.deps.retryHighMs);
+      // While the connection is down, acquire() gives up after its own timeout: try again the moment
+      // it is back instead of after the back-off.
+      if (!this.deps.connection.ready && !this.awaitingConnection) {
+        this.awaitingConnection = true;
+        this.deps.connection.once('connection', () => { this.awaitingConnection = false; this.attach(); });
+      }
     });
   }
 
@@ -161,7 +168,7 @@ export class AmqpSubscription implements Subscription {
     if (run.running === 0) void this.closeRun(run);
     if (this.current !== run) return;
     this.current = undefined;
-    this.detached(Object.assign(new WarrenError('CONSUMER_CANCELLED', `The broker cancelled the consumer on queue "${this.queue}" (queue deleted or unavailable): ${error.message}.`), { cause: error }));
+    this.detached(new WarrenError('CONSUMER_CANCELLED', `The broker cancelled the consumer on queue "${this.queue}" (queue deleted or unavailable): ${error.message}.`, { cause: error }));
   }
 
   private detached(error: Error): void {
