@@ -50,6 +50,33 @@ class Signups {
   }
 }
 
+class Stuck {
+  static started = 0;
+
+  @Consumer('stuck', 'note', { queue: 'stuck' })
+  async onNote(_n: Note) {
+    Stuck.started++;
+    await new Promise(() => undefined);
+  }
+}
+
+describe('Warren.close', () => {
+  it('resolves within shutdownTimeoutMs and a second while a handler never settles, and says so in the log', async () => {
+    Stuck.started = 0;
+    const warnings: string[] = [];
+    const logger = { ...silentLogger, warn: (message: string) => { warnings.push(message); } };
+    const app = await Warren.start({ transport: new MemoryTransport(), handlers: [Stuck], logger, shutdownTimeoutMs: 300, container: container.createChildContainer() });
+    await app.publish('stuck', 'note', { text: 'a' });
+    await until(() => Stuck.started === 1);
+    const started = Date.now();
+    await app.close();
+    const closeMs = Date.now() - started;
+    console.log(`      close with a never-settling handler and shutdownTimeoutMs 300: ${closeMs} ms`);
+    expect(closeMs).to.be.at.most((300 + 1_000) * 3);
+    expect(app.health().status).to.equal('closed');
+    expect(warnings.some((w) => w.includes('handlers still running at the shutdown timeout')), warnings.join('\n')).to.equal(true);
+  });
+});
 
 describe('Warren.start', () => {
   it('resolves a message-scoped handler from a child container per message', async () => {

@@ -217,6 +217,34 @@ describe('MemoryTransport', () => {
       expect(events.log.filter(([kind]) => kind === 'connect')).to.have.length(1);
     });
 
+    it('gives a never-settling handler\'s message back to the queue at the close deadline, and drops its settlement', async () => {
+      const q = await queue('q');
+      let release!: () => void;
+      const dropped: Settlement[] = [];
+      await transport.close();
+      transport = new MemoryTransport({ events: { ...events, onSettlementDropped: (_queue, settlement) => dropped.push(settlement) } });
+      await transport.declare({ queues: [{ name: q }] });
+      let started = 0;
+      const subscription = await transport.subscribe({ queue: q, prefetch: 1, concurrency: 1 }, async () => {
+        started++;
+        await new Promise<void>((resolve) => { release = resolve; });
+        return 'ack';
+      });
+      await transport.publish({ exchange: '', routingKey: q, body: Buffer.from('m'), properties: {} });
+      await eventually(async () => expect(started).to.equal(1));
+      const before = Date.now();
+      await subscription.close(100);
+      const closeMs = Date.now() - before;
+      const back = await transport.get(q);
+      expect(back, 'the message is back in the queue').to.not.equal(undefined);
+      expect(back!.redelivered).to.equal(true);
+      await back!.ack();
+      release();
+      await eventually(async () => expect(dropped).to.have.length(1));
+      expect(dropped).to.deep.equal(['ack']);
+      expect(closeMs, `close took ${closeMs} ms`).to.be.at.most(3_000);
+    });
+
     it('refuses every operation after close() with ConnectionError CLOSED', async () => {
       const q = await queue('q');
       await transport.close();
