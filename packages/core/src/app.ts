@@ -7,7 +7,7 @@ import { createHandlerResolver } from './handler-resolver';
 import { ConfigurationError } from './errors';
 import { jsonLogger, type Logger } from './logger';
 import { MemoryTransport } from './transports/memory/transport';
-import { constructorParameterTypes, getConsumers, getPublisher, type Class, type ConsumerDefinition, type PublisherDefinition } from './metadata';
+import { getConsumers, getPublisher, type Class, type PublisherDefinition } from './metadata';
 import { assertValidConfig, type WarrenConfig } from './config';
 import { startHealthServer, type HealthReport } from './health-server';
 export type { HealthReport } from './health-server';
@@ -16,7 +16,7 @@ import { FailureRouter } from './outcome';
 import { createDeliveryHandler, type ConsumeMiddleware, type SettledEvent } from './pipeline';
 import { createBoundPublisher, planPublisher, publishThrough, type PublisherPlan, type PublishingDeps, type PublishMiddleware } from './publishing';
 import { createTelemetry } from './telemetry';
-import { scanModules } from './scan';
+import { assertNoConflicts, collectClasses, withOverrides } from './collect';
 import type { FieldTable, OutgoingMessage, Subscription, Transport, TransportEvents } from './transport';
 import type { ValidationSettings } from './validation';
 
@@ -296,49 +296,3 @@ function createTransport(options: WarrenOptions, env: Record<string, string | un
   logger.warn('NO BROKER CONFIGURED: running on the embedded in-memory broker. Messages live in this process only. Set AMQP_URL to use RabbitMQ.');
   return new MemoryTransport({ events });
 }
-
-function collectClasses(options: WarrenOptions): { handlers: Class[]; publishers: Class[] } {
-  const handlers = new Set<Class>(options.handlers ?? []);
-  const publishers = new Set<Class>(options.publishers ?? []);
-  if (options.scan?.length) {
-    const scanned = scanModules(options.scan);
-    scanned.handlers.forEach((h) => handlers.add(h));
-    scanned.publishers.forEach((p) => publishers.add(p));
-  }
-  for (const handler of handlers) {
-    if (getConsumers(handler).length === 0) throw new ConfigurationError(`${handler.name} was passed as a handler but has no @Consumer methods.`);
-  }
-  for (const p of publishers) {
-    if (!getPublisher(p)) throw new ConfigurationError(`${p.name} was passed as a publisher but has no @Publisher decorator.`);
-  }
-  // Publisher classes that handlers (or their dependencies) inject are found through constructor types.
-  const seen = new Set<unknown>();
-  const visit = (type: unknown) => {
-    if (typeof type !== 'function' || seen.has(type)) return;
-    seen.add(type);
-    if (getPublisher(type)) publishers.add(type as Class);
-    for (const dep of constructorParameterTypes(type as Class)) visit(dep);
-  };
-  handlers.forEach(visit);
-  return { handlers: [...handlers], publishers: [...publishers] };
-}
-
-function withOverrides(definition: ConsumerDefinition, overrides: WarrenConfig['consumers']): ConsumerDefinition {
-  if (!overrides) return definition;
-  const byId = overrides[`${definition.handlerClass.name}.${definition.method}`];
-  const byQueue = typeof definition.options.queue === 'string' ? overrides[definition.options.queue] : undefined;
-  const extra = byId ?? byQueue;
-  return extra ? { ...definition, options: { ...definition.options, ...extra } } : definition;
-}
-
-function assertNoConflicts(consumers: readonly ConsumerPlan[]): void {
-  const byQueue = new Map<string, ConsumerPlan>();
-  for (const plan of consumers) {
-    const other = byQueue.get(plan.queue);
-    if (other) {
-      throw new ConfigurationError(`Queue "${plan.queue}" is consumed by both ${other.id} and ${plan.id}. Each @Consumer needs its own queue: set a different { queue } on one of them.`);
-    }
-    byQueue.set(plan.queue, plan);
-  }
-}
-

@@ -1,0 +1,61 @@
+import { ConfigurationError } from './errors';
+import type { WarrenConfig } from './config';
+import type { ConsumerPlan } from './consumer-plan';
+import { constructorParameterTypes, getConsumers, getPublisher, type Class, type ConsumerDefinition } from './metadata';
+import { scanModules } from './scan';
+
+/** Where an app's classes come from (the matching fields of `WarrenOptions`). */
+export interface ClassSources {
+  handlers?: Class[];
+  publishers?: Class[];
+  scan?: string[];
+}
+
+/**
+ * The handler and publisher classes an app runs: those given, those scanned, and every publisher
+ * class reachable through handlers' constructor types. Fails on a class without its decorator.
+ */
+export function collectClasses(options: ClassSources): { handlers: Class[]; publishers: Class[] } {
+  const handlers = new Set<Class>(options.handlers ?? []);
+  const publishers = new Set<Class>(options.publishers ?? []);
+  if (options.scan?.length) {
+    const scanned = scanModules(options.scan);
+    scanned.handlers.forEach((h) => handlers.add(h));
+    scanned.publishers.forEach((p) => publishers.add(p));
+  }
+  for (const handler of handlers) {
+    if (getConsumers(handler).length === 0) throw new ConfigurationError(`${handler.name} was passed as a handler but has no @Consumer methods.`);
+  }
+  for (const p of publishers) {
+    if (!getPublisher(p)) throw new ConfigurationError(`${p.name} was passed as a publisher but has no @Publisher decorator.`);
+  }
+  // Publisher classes that handlers (or their dependencies) inject are found through constructor types.
+  const seen = new Set<unknown>();
+  const visit = (type: unknown) => {
+    if (typeof type !== 'function' || seen.has(type)) return;
+    seen.add(type);
+    if (getPublisher(type)) publishers.add(type as Class);
+    for (const dep of constructorParameterTypes(type as Class)) visit(dep);
+  };
+  handlers.forEach(visit);
+  return { handlers: [...handlers], publishers: [...publishers] };
+}
+
+export function withOverrides(definition: ConsumerDefinition, overrides: WarrenConfig['consumers']): ConsumerDefinition {
+  if (!overrides) return definition;
+  const byId = overrides[`${definition.handlerClass.name}.${definition.method}`];
+  const byQueue = typeof definition.options.queue === 'string' ? overrides[definition.options.queue] : undefined;
+  const extra = byId ?? byQueue;
+  return extra ? { ...definition, options: { ...definition.options, ...extra } } : definition;
+}
+
+export function assertNoConflicts(consumers: readonly ConsumerPlan[]): void {
+  const byQueue = new Map<string, ConsumerPlan>();
+  for (const plan of consumers) {
+    const other = byQueue.get(plan.queue);
+    if (other) {
+      throw new ConfigurationError(`Queue "${plan.queue}" is consumed by both ${other.id} and ${plan.id}. Each @Consumer needs its own queue: set a different { queue } on one of them.`);
+    }
+    byQueue.set(plan.queue, plan);
+  }
+}
