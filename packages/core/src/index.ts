@@ -51,6 +51,6 @@ export { redactUrl, redactText } from './redact';
 export { topicMatches, topicPattern, topicWords } from './transports/memory/routing';
 export type {
   Transport, TransportEvents, Delivery, FetchedMessage, OutgoingMessage, MessageProperties, Settlement, DeliveryHandler,
-  SubscribeOptions, Subscription, PublishOptions, RequestOptions, QueueInfo, Topology, ExchangeSpec, QueueSpec,
+  SubscribeOptions, Subscription, CloseOptions, PublishOptions, RequestOptions, QueueInfo, Topology, ExchangeSpec, QueueSpec,
   QueueBindingSpec, ExchangeBindingSpec, ExchangeType, FieldTable,
 } from './transport';
