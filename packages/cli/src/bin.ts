@@ -135,15 +135,17 @@ Examples:
   $ warren dlq show billing.order-created.dlq 3f1c2a7e-…`)
   .action(act((queue: string, messageId: string | undefined, options) => dlqShowCommand(queue, messageId, options)));
 dlq.command('replay')
-  .description('Send messages back to the exchange and routing key they were first published with, then remove them.')
+  .description('Send messages back to the queue that failed them (through the default exchange), then remove them.')
   .argument('<queue>', 'the dead-letter queue')
   .addOption(urlOption())
+  .option('--queue <name>', 'the consumer queue to send them to (default: the dead-letter queue\'s name without .dlq)')
   .option('--filter <text>', 'only messages whose error code equals the text or whose original routing key contains it')
   .option('--limit <n>', 'replay at most n messages')
   .addHelpText('after', `
-Failure headers (x-warren-error-*, attempts, x-death) are removed so the consumer retries afresh;
-x-warren-replayed counts replays. A message whose route reaches no queue stays put (exit 1).
-Progress goes to stderr every 100 messages.
+Messages go back to the consumer's queue, never to an exchange a header names; a message recorded
+as failed in another queue stays put (exit 1). Failure headers (x-warren-error-*, attempts, x-death)
+are removed so the consumer retries afresh; x-warren-replayed counts replays. A message whose queue
+is gone stays put (exit 1). Progress goes to stderr every 100 messages.
 
 Examples:
   $ warren dlq replay billing.order-created.dlq --filter HANDLER_FAILED

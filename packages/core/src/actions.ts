@@ -1,4 +1,5 @@
 import { WarrenError } from './errors';
+import { assertRetryDelay } from './retry-delays';
 
 /** What a handler can ask for instead of the default (ack on success, retry policy on error). */
 export type ActionKind = 'ack' | 'reject' | 'requeue' | 'retry';
@@ -29,12 +30,25 @@ export function reject(reason = 'rejected by the handler'): MessageAction {
   return new MessageAction('reject', reason);
 }
 
-/** Put the message back at the head of its queue at once (beware of loops: prefer `retryLater`). */
+/**
+ * Put the message back in its queue at once, without counting an attempt. Warren republishes it to
+ * the back of the queue with a count (`x-warren-requeues`) and dead-letters it with code
+ * `REQUEUE_LIMIT` after {@link MAX_REQUEUES} requeues, the same on every RabbitMQ version (prefer
+ * `retryLater`, which waits).
+ */
 export function requeue(reason = 'requeued by the handler'): MessageAction {
   return new MessageAction('requeue', reason);
 }
 
-/** Retry after a delay (default: the consumer's retry policy), counting as an attempt. */
+/**
+ * Retry after a delay (default: the consumer's retry policy), counting as an attempt. The delay is
+ * a whole number of ms from 1 to 86,400,000 (one day), else `InvalidDelayError` is thrown here; it
+ * is rounded up to one of the consumer's retry queues (see docs/errors-and-retries.md).
+ */
 export function retryLater(delayMs?: number, reason = 'retry requested by the handler'): MessageAction {
+  if (delayMs !== undefined) assertRetryDelay(delayMs);
   return new MessageAction('retry', reason, delayMs);
 }
+
+/** How many times `requeue()` puts one message back before Warren dead-letters it (`REQUEUE_LIMIT`). */
+export const MAX_REQUEUES = 20;

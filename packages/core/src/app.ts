@@ -104,6 +104,7 @@ export class Warren {
       retry: options.retry ?? base.retry,
       validation: options.validation ?? base.validation,
       maxBodyBytes: options.maxBodyBytes ?? base.maxBodyBytes,
+      queueType: options.queueType ?? base.queueType,
     };
     const consumers = collected.handlers.flatMap((h) => getConsumers(h).map((d) => planConsumer(withOverrides(d, options.consumers), defaults, env)));
     assertNoConflicts(consumers);

@@ -62,7 +62,7 @@ export function createBatchHandler(plan: ConsumerPlan, stages: BatchStages): Del
   };
 
   return async function handleDelivery(delivery: Delivery): Promise<Settlement> {
-    const context = new MessageContext(delivery, attemptOf(delivery, plan.queue));
+    const context = new MessageContext(delivery, attemptOf(delivery));
     let payload: unknown;
     try {
       const prepared = stages.prepare(delivery);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigurationError } from './errors';
 import type { TlsOptions } from './transports/amqp/url';
 import type { ConsumerOptions, RetryPolicy } from './options';
+import { MAX_RETRY_DELAY_MS } from './retry-delays';
 
 /**
  * The part of Warren's configuration that can come from the environment or a config file, checked
@@ -18,12 +19,19 @@ export interface WarrenConfig {
   requestTimeoutMs?: number;
   shutdownTimeoutMs?: number;
   maxBodyBytes?: number;
+  /**
+   * The type of every queue Warren declares (consumer, retry, dead-letter) for consumers that do not
+   * set `queueType` (default `classic`; exclusive consumer queues are always classic). Every queue
+   * states its `x-queue-type`, so a vhost whose default is quorum (Amazon MQ 4.x) changes nothing
+   * by surprise: set `quorum` here to get quorum queues everywhere, on purpose.
+   */
+  queueType?: 'classic' | 'quorum';
   validation?: { forbidNonWhitelisted?: boolean };
   health?: { port: number; host?: string };
   /** Passed to `tls.connect` for amqps:// (ca, cert, key, servername, rejectUnauthorized…). */
   tls?: TlsOptions;
   /** Per-consumer overrides, keyed by `Class.method` or by queue name. */
-  consumers?: Record<string, Partial<Pick<ConsumerOptions, 'prefetch' | 'concurrency' | 'retry' | 'queue' | 'maxBodyBytes'>>>;
+  consumers?: Record<string, Partial<Pick<ConsumerOptions, 'prefetch' | 'concurrency' | 'retry' | 'queue' | 'maxBodyBytes' | 'queueType'>>>;
 }
 
 /**
@@ -31,7 +39,7 @@ export interface WarrenConfig {
  * `AMQP_URL` (comma-separated for a cluster), `WARREN_NAME`, `WARREN_PREFETCH`, `WARREN_CONCURRENCY`,
  * `WARREN_RETRY_ATTEMPTS`, `WARREN_RETRY_DELAY_MS`, `WARREN_RETRY_BACKOFF`, `WARREN_RETRY_MAX_DELAY_MS`,
  * `WARREN_HEARTBEAT`, `WARREN_PUBLISH_TIMEOUT_MS`, `WARREN_REQUEST_TIMEOUT_MS`,
- * `WARREN_SHUTDOWN_TIMEOUT_MS`, `WARREN_MAX_BODY_BYTES`, `WARREN_FORBID_NON_WHITELISTED`,
+ * `WARREN_SHUTDOWN_TIMEOUT_MS`, `WARREN_MAX_BODY_BYTES`, `WARREN_QUEUE_TYPE`, `WARREN_FORBID_NON_WHITELISTED`,
  * `WARREN_HEALTH_PORT`, `WARREN_TLS_CA_FILE`, `WARREN_TLS_CERT_FILE`, `WARREN_TLS_KEY_FILE`,
  * `WARREN_TLS_SERVERNAME`. Unset variables are left out, so decorator and code defaults apply.
  *
@@ -78,6 +86,11 @@ export function configFromEnv(env: Record<string, string | undefined> = process.
     assign(config.retry, 'maxDelay', int('WARREN_RETRY_MAX_DELAY_MS', 1));
     if (backoff === 'fixed' || backoff === 'exponential') config.retry.backoff = backoff;
   }
+  const queueType = env.WARREN_QUEUE_TYPE;
+  if (queueType !== undefined && queueType !== '') {
+    if (queueType !== 'classic' && queueType !== 'quorum') problems.push(`WARREN_QUEUE_TYPE must be "classic" or "quorum" (got "${queueType}")`);
+    else config.queueType = queueType;
+  }
   const forbid = env.WARREN_FORBID_NON_WHITELISTED;
   if (forbid !== undefined && forbid !== '') {
     if (forbid !== 'true' && forbid !== 'false') problems.push(`WARREN_FORBID_NON_WHITELISTED must be "true" or "false" (got "${forbid}")`);
@@ -109,6 +122,12 @@ export function assertValidConfig(config: WarrenConfig): void {
     positive(policy.delay, `${path}.delay`);
     positive(policy.maxDelay, `${path}.maxDelay`);
     if (policy.backoff !== undefined && policy.backoff !== 'fixed' && policy.backoff !== 'exponential') problems.push(`${path}.backoff must be "fixed" or "exponential"`);
+    for (const key of ['delay', 'maxDelay'] as const) {
+      if (typeof policy[key] === 'number' && policy[key] > MAX_RETRY_DELAY_MS) problems.push(`${path}.${key} must be at most ${MAX_RETRY_DELAY_MS} ms, one day (got ${policy[key]})`);
+    }
+  };
+  const queueType = (value: unknown, path: string) => {
+    if (value !== undefined && value !== 'classic' && value !== 'quorum') problems.push(`${path} must be "classic" or "quorum" (got ${JSON.stringify(value)})`);
   };
   if (config.url !== undefined && typeof config.url !== 'string' && !Array.isArray(config.url)) problems.push('url must be a string or a list of strings');
   positive(config.prefetch, 'prefetch');
@@ -120,12 +139,14 @@ export function assertValidConfig(config: WarrenConfig): void {
   positive(config.shutdownTimeoutMs, 'shutdownTimeoutMs', 0);
   positive(config.maxBodyBytes, 'maxBodyBytes');
   retry(config.retry, 'retry');
+  queueType(config.queueType, 'queueType');
   if (config.health) positive(config.health.port, 'health.port', 0);
   for (const [key, overrides] of Object.entries(config.consumers ?? {})) {
     positive(overrides.prefetch, `consumers["${key}"].prefetch`);
     positive(overrides.concurrency, `consumers["${key}"].concurrency`);
     positive(overrides.maxBodyBytes, `consumers["${key}"].maxBodyBytes`);
     retry(overrides.retry, `consumers["${key}"].retry`);
+    queueType(overrides.queueType, `consumers["${key}"].queueType`);
   }
   if (problems.length) throw new ConfigurationError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
 }

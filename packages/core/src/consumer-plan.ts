@@ -2,7 +2,9 @@ import type { BodyShape } from './codec';
 import { ConfigurationError } from './errors';
 import type { ConsumerDefinition } from './metadata';
 import type { ConfigurableName, RetryPolicy } from './options';
-import type { ExchangeType, FieldTable, QueueSpec, Topology } from './transport';
+import { assertQueueSettings, consumerTopology, type QueueType } from './consumer-topology';
+import { delayProblem, RETRY_DELAY_LADDER } from './retry-delays';
+import type { ExchangeType, Topology } from './transport';
 import { createPayloadValidator, type PayloadValidator, type ValidationSettings } from './validation';
 
 /** The dead-letter exchange Warren declares unless a consumer names another. */
@@ -15,6 +17,8 @@ export interface ConsumerDefaults {
   retry: RetryPolicy;
   validation: ValidationSettings;
   maxBodyBytes: number;
+  /** The type of every queue Warren declares for a consumer that does not choose one. */
+  queueType: QueueType;
 }
 
 /** The defaults `Warren.start()` applies when neither the app nor the consumer sets a value. */
@@ -24,6 +28,7 @@ export const DEFAULT_CONSUMER_SETTINGS: Readonly<ConsumerDefaults> = Object.free
   retry: { attempts: 1 },
   validation: {},
   maxBodyBytes: 16 * 1024 * 1024,
+  queueType: 'classic',
 });
 
 /** A `@Consumer` with every name resolved and every default applied: what the runtime runs and the CLI documents. */
@@ -35,6 +40,8 @@ export interface ConsumerPlan {
   readonly exchangeType: ExchangeType;
   readonly routingKeys: readonly string[];
   readonly queue: string;
+  /** The type of the consumer's queue, and of its retry and dead-letter queues. */
+  readonly queueType: QueueType;
   readonly prefetch: number;
   readonly concurrency: number;
   readonly shape: BodyShape;
@@ -42,8 +49,13 @@ export interface ConsumerPlan {
   readonly payloadType?: Function;
   readonly validator?: PayloadValidator<unknown>;
   readonly retry: Required<RetryPolicy>;
-  /** Retry queue name for each delay (ms) the policy can produce. */
+  /** Retry queue name for each delay (ms) the policy can produce: declared at start. */
   readonly retryQueues: ReadonlyMap<number, string>;
+  /**
+   * Every retry queue this consumer can use: the policy's, and the ladder a `retryLater(ms)` delay
+   * is rounded up to (declared on first use). Bounded, whatever delays handlers choose.
+   */
+  readonly retryBuckets: ReadonlyMap<number, string>;
   readonly deadLetter: { readonly exchange: string; readonly routingKey: string; readonly queue?: string };
   readonly maxBodyBytes: number;
   readonly scope: 'app' | 'message';
@@ -91,13 +103,18 @@ export function planConsumer(definition: ConsumerDefinition, defaults: ConsumerD
   }
   if (exchange === '' && exchangeType !== 'direct') throw new ConfigurationError(`${id}: the default exchange "" is a direct exchange.`);
 
-  const { shape, payloadType } = payloadOf(definition, id);
+  const { shape: bodyShape, payloadType } = payloadOf(definition, id);
   const retry = normaliseRetry({ ...defaults.retry, ...options.retry }, id);
   const retryQueues = new Map<number, string>();
   for (let attempt = 1; attempt < retry.attempts; attempt++) {
     const delay = retryDelay(retry, attempt);
     retryQueues.set(delay, `${queue}.retry.${delay}`);
   }
+  const retryBuckets = new Map(retryQueues);
+  for (const delay of RETRY_DELAY_LADDER) if (!retryBuckets.has(delay)) retryBuckets.set(delay, `${queue}.retry.${delay}`);
+  // An exclusive queue cannot be a quorum queue: it follows the app's default type only when it can.
+  const queueType: QueueType = options.queueType ?? (options.exclusive ? 'classic' : defaults.queueType);
+  if (queueType !== 'classic' && queueType !== 'quorum') throw new ConfigurationError(`${id}: queueType must be 'classic' or 'quorum' (got ${JSON.stringify(queueType)}).`);
   const dl = options.deadLetter ?? {};
   const deadLetter = {
     exchange: dl.exchange ? resolveName(dl.exchange, env, `dead-letter exchange of ${id}`) : DEAD_LETTER_EXCHANGE,
@@ -105,14 +122,17 @@ export function planConsumer(definition: ConsumerDefinition, defaults: ConsumerD
     queue: dl.queue === false ? undefined : dl.queue ? resolveName(dl.queue, env, `dead-letter queue of ${id}`) : `${queue}.dlq`,
   };
 
+  const shape = { id, exchange, exchangeType, routingKeys, queue, queueType, retryQueues, deadLetter };
+  assertQueueSettings(shape, options, retry.attempts);
+
   const validator = payloadType ? createPayloadValidator(payloadType as new () => unknown, { ...defaults.validation, ...options.validation }) : undefined;
 
   return {
-    id, definition, exchange, exchangeType, routingKeys, queue, prefetch, concurrency, shape, payloadType, validator, retry, retryQueues, deadLetter,
+    id, definition, exchange, exchangeType, routingKeys, queue, queueType, prefetch, concurrency, shape: bodyShape, payloadType, validator, retry, retryQueues, retryBuckets, deadLetter,
     maxBodyBytes: options.maxBodyBytes ?? defaults.maxBodyBytes,
     scope: options.scope ?? 'app',
     batch,
-    topology: topologyOf({ exchange, exchangeType, routingKeys, queue, retryQueues, deadLetter }, definition),
+    topology: consumerTopology(shape, options),
   };
 }
 
@@ -133,54 +153,10 @@ function payloadOf(definition: ConsumerDefinition, id: string): { shape: BodySha
 function normaliseRetry(policy: RetryPolicy, id: string): Required<RetryPolicy> {
   const full: Required<RetryPolicy> = { attempts: policy.attempts ?? 1, delay: policy.delay ?? 1000, backoff: policy.backoff ?? 'fixed', maxDelay: policy.maxDelay ?? 300_000 };
   if (!(Number.isInteger(full.attempts) && full.attempts >= 1 && full.attempts <= 100)) throw new ConfigurationError(`${id}: retry.attempts must be a whole number from 1 to 100 (got ${full.attempts}).`);
-  if (!(Number.isInteger(full.delay) && full.delay >= 1)) throw new ConfigurationError(`${id}: retry.delay must be a whole number of milliseconds ≥ 1 (got ${full.delay}).`);
+  const delay = delayProblem(full.delay);
+  if (delay) throw new ConfigurationError(`${id}: retry.delay ${delay}.`);
+  const maxDelay = delayProblem(full.maxDelay);
+  if (maxDelay) throw new ConfigurationError(`${id}: retry.maxDelay ${maxDelay}.`);
   if (!(full.maxDelay >= full.delay)) throw new ConfigurationError(`${id}: retry.maxDelay must be ≥ retry.delay.`);
   return full;
-}
-
-/**
- * A retry queue: messages wait `delay` ms, then expire back to the consumer's queue through the
- * default exchange. Quorum retry queues dead-letter at-least-once (which RabbitMQ allows only with
- * `x-overflow: reject-publish`), so a parked message survives a node failure on its way back.
- */
-export function retryQueueSpec(name: string, delay: number, consumerQueue: string, queueType: 'classic' | 'quorum' | undefined): QueueSpec {
-  const args: FieldTable = { 'x-message-ttl': delay, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': consumerQueue };
-  if (queueType === 'quorum') Object.assign(args, { 'x-queue-type': 'quorum', 'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish' });
-  return { name, durable: true, arguments: args };
-}
-
-function topologyOf(
-  plan: { exchange: string; exchangeType: ExchangeType; routingKeys: readonly string[]; queue: string; retryQueues: ReadonlyMap<number, string>; deadLetter: ConsumerPlan['deadLetter'] },
-  definition: ConsumerDefinition,
-): Topology {
-  const { options } = definition;
-  const queueArguments: FieldTable = {
-    ...options.queueArguments,
-    'x-dead-letter-exchange': plan.deadLetter.exchange,
-    'x-dead-letter-routing-key': plan.deadLetter.routingKey,
-  };
-  if (options.queueType) queueArguments['x-queue-type'] = options.queueType;
-  const topology: Required<Topology> = { exchanges: [], queues: [], bindings: [], exchangeBindings: [] };
-  if (plan.exchange !== '') {
-    topology.exchanges.push({ name: plan.exchange, type: plan.exchangeType, durable: options.exchange?.durable ?? true, autoDelete: options.exchange?.autoDelete ?? false, arguments: options.exchange?.arguments });
-  }
-  topology.exchanges.push({ name: plan.deadLetter.exchange, type: 'direct', durable: true });
-  topology.queues.push({ name: plan.queue, durable: options.durable ?? true, exclusive: options.exclusive ?? false, autoDelete: options.autoDelete ?? false, arguments: queueArguments });
-  if (plan.deadLetter.queue) {
-    // Dead letters and parked retries follow the consumer's queue type: on a cluster, a classic
-    // queue lives on one node, and a message dead-lettered while that node is down would be lost.
-    topology.queues.push({ name: plan.deadLetter.queue, durable: true, arguments: options.queueType === 'quorum' ? { 'x-queue-type': 'quorum' } : undefined });
-    topology.bindings.push({ exchange: plan.deadLetter.exchange, queue: plan.deadLetter.queue, routingKey: plan.deadLetter.routingKey });
-  }
-  for (const [delay, name] of plan.retryQueues) topology.queues.push(retryQueueSpec(name, delay, plan.queue, options.queueType));
-  if (plan.exchange !== '') {
-    if (plan.exchangeType === 'headers') {
-      topology.bindings.push({ exchange: plan.exchange, queue: plan.queue, routingKey: '', arguments: { 'x-match': options.match ?? 'all', ...options.headers } });
-    } else {
-      for (const routingKey of plan.exchangeType === 'fanout' ? [''] : plan.routingKeys) {
-        topology.bindings.push({ exchange: plan.exchange, queue: plan.queue, routingKey });
-      }
-    }
-  }
-  return topology;
 }

@@ -20,9 +20,9 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
  * ```
  */
 export class MessageContext {
-  /** The exchange the message was first published to (kept across retries). */
+  /** The exchange the message was first published to (kept across retries and replays). */
   readonly exchange: string;
-  /** The routing key it was first published with (kept across retries). */
+  /** The routing key it was first published with (kept across retries and replays). */
   readonly routingKey: string;
   readonly queue: string;
   readonly redelivered: boolean;
@@ -41,9 +41,9 @@ export class MessageContext {
     this.queue = delivery.queue;
     this.redelivered = delivery.redelivered;
     this.attempt = attempt;
-    const retried = attempt > 1 && typeof headers['x-warren-original-exchange'] === 'string';
-    this.exchange = retried ? (headers['x-warren-original-exchange'] as string) : delivery.exchange;
-    this.routingKey = retried && typeof headers['x-warren-original-routing-key'] === 'string' ? (headers['x-warren-original-routing-key'] as string) : delivery.routingKey;
+    const origin = originOf(delivery, headers);
+    this.exchange = origin.exchange;
+    this.routingKey = origin.routingKey;
   }
 
   get messageId(): string | undefined { return this.properties.messageId; }
@@ -81,27 +81,27 @@ export function hasForbiddenHeader(headers: Record<string, unknown> | undefined)
 }
 
 /**
- * The attempt number: the larger of Warren's own counter and the broker's `x-death` count for this
- * queue's retry queues. Both can be forged by a publisher, but only upwards — which ends retries
- * sooner — so neither can make a message loop.
+ * Where a message was first published. A retry or a replay comes back through the default exchange,
+ * addressed to the consumer's own queue, carrying the origin Warren recorded when it failed; only
+ * then are those headers read. Anything else is described by what the broker delivered. The origin
+ * is a label (logs, `ctx.routingKey`, dead-letter headers): it never chooses where Warren publishes.
  */
-export function attemptOf(delivery: Delivery, queue: string): number {
-  const headers = delivery.properties.headers;
-  if (!headers) return 1;
-  let attempt = 1;
-  const own = headers['x-warren-attempt'];
-  if (typeof own === 'number' && Number.isInteger(own) && own > attempt) attempt = own;
-  const deaths = headers['x-death'];
-  if (Array.isArray(deaths)) {
-    let retries = 0;
-    const prefix = `${queue}.retry.`;
-    for (const death of deaths) {
-      const entry = death as Record<string, unknown> | null;
-      if (entry && entry.reason === 'expired' && typeof entry.queue === 'string' && entry.queue.startsWith(prefix) && typeof entry.count === 'number' && entry.count > 0) {
-        retries += entry.count;
-      }
-    }
-    if (retries + 1 > attempt) attempt = retries + 1;
-  }
-  return Math.min(attempt, MAX_ATTEMPT);
+function originOf(delivery: Delivery, headers: Record<string, unknown>): { exchange: string; routingKey: string } {
+  const exchange = headers['x-warren-original-exchange'];
+  const routingKey = headers['x-warren-original-routing-key'];
+  const cameBack = delivery.exchange === '' && delivery.routingKey === delivery.queue;
+  if (cameBack && typeof exchange === 'string' && typeof routingKey === 'string') return { exchange, routingKey };
+  return { exchange: delivery.exchange, routingKey: delivery.routingKey };
+}
+
+/**
+ * The attempt number, from Warren's own `x-warren-attempt` header. RabbitMQ's `x-death` counts are
+ * not used: RabbitMQ 4.x ignores the `x-death` of a message a client republishes, and Warren never
+ * copies it into a retry. A publisher can forge the header, but only upwards — which ends retries
+ * sooner — so it cannot make a message loop; it is capped at 1,000.
+ */
+export function attemptOf(delivery: Delivery): number {
+  const own = delivery.properties.headers?.['x-warren-attempt'];
+  if (typeof own === 'number' && Number.isInteger(own) && own > 1) return Math.min(own, MAX_ATTEMPT);
+  return 1;
 }

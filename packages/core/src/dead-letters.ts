@@ -1,3 +1,4 @@
+import { ConfigurationError } from './errors';
 import type { FetchedMessage, FieldTable, MessageProperties, Transport } from './transport';
 
 /** A dead-lettered message as the DLQ tools show it. */
@@ -7,8 +8,13 @@ export interface DeadLetter {
   errorCode?: string;
   errorMessage?: string;
   errorDetails?: string;
-  /** Where it was first published: Warren's headers, else the broker's first `x-death` entry. */
+  /**
+   * Where it was first published, as recorded when it failed (Warren's `x-warren-original-*`
+   * headers, else the broker's most recent `x-death` entry). A label: replay never publishes there.
+   */
   origin?: { exchange: string; routingKey: string };
+  /** The queue that failed it: `x-warren-original-queue`, else the queue of the broker's most recent `x-death` entry. */
+  queue?: string;
   attempts?: number;
   consumer?: string;
   contentType?: string;
@@ -26,6 +32,11 @@ export interface ReplayReport {
 }
 
 export interface ReplayOptions {
+  /**
+   * The consumer queue to send messages back to. Default: the dead-letter queue's name without its
+   * `.dlq` suffix (Warren's naming). Messages recorded as failed in another queue stay where they are.
+   */
+  queue?: string;
   /** Only messages for which this returns true are replayed; see {@link deadLetterFilter}. */
   filter?: (letter: DeadLetter) => boolean;
   /** Replay at most this many. */
@@ -40,7 +51,8 @@ export interface ReplayOptions {
  */
 export const MAX_HELD_MESSAGES = 1000;
 
-const FAILURE_HEADERS = /^x-warren-(error-|attempt|consumer$|original-|first-failure$|last-failure$)|^x-death$/;
+/** Dropped on replay: the consumer counts attempts afresh, and RabbitMQ's dead-lettering records are its own. */
+const FAILURE_HEADERS = /^x-warren-(error-|attempt|consumer$|original-queue$|first-failure$|last-failure$|requeues$)|^x-death$|^x-first-death-|^x-last-death-|^x-delivery-count$/;
 
 /** Reads the reason and origin headers of a dead-lettered message. */
 export function describeDeadLetter(message: { body: Buffer; properties: MessageProperties }): DeadLetter {
@@ -53,6 +65,7 @@ export function describeDeadLetter(message: { body: Buffer; properties: MessageP
     errorMessage: text('x-warren-error-message'),
     errorDetails: text('x-warren-error-details'),
     origin: originOf(headers),
+    queue: failedQueueOf(headers),
     attempts: typeof attempts === 'number' ? attempts : undefined,
     consumer: text('x-warren-consumer'),
     contentType: message.properties.contentType,
@@ -65,12 +78,25 @@ function originOf(headers: FieldTable): DeadLetter['origin'] {
   const exchange = headers['x-warren-original-exchange'];
   const routingKey = headers['x-warren-original-routing-key'];
   if (typeof exchange === 'string' && typeof routingKey === 'string') return { exchange, routingKey };
-  // Dead-lettered by the broker itself (rejected, expired, queue length): its first death names the origin.
-  const deaths = headers['x-death'];
-  const first = Array.isArray(deaths) ? (deaths[0] as Record<string, unknown> | undefined) : undefined;
-  const keys = first?.['routing-keys'];
-  if (first && typeof first.exchange === 'string' && Array.isArray(keys) && typeof keys[0] === 'string') return { exchange: first.exchange, routingKey: keys[0] };
+  // Dead-lettered by the broker itself (rejected, expired, queue length): its latest death names the origin.
+  const death = latestDeath(headers);
+  const keys = death?.['routing-keys'];
+  if (death && typeof death.exchange === 'string' && Array.isArray(keys) && typeof keys[0] === 'string') return { exchange: death.exchange, routingKey: keys[0] };
   return undefined;
+}
+
+function failedQueueOf(headers: FieldTable): string | undefined {
+  const queue = headers['x-warren-original-queue'];
+  if (typeof queue === 'string') return queue;
+  const death = latestDeath(headers);
+  return typeof death?.queue === 'string' ? death.queue : undefined;
+}
+
+/** `x-death` lists the most recent death first. */
+function latestDeath(headers: FieldTable): Record<string, unknown> | undefined {
+  const deaths = headers['x-death'];
+  const latest = Array.isArray(deaths) ? (deaths[0] as unknown) : undefined;
+  return latest !== null && typeof latest === 'object' && !Array.isArray(latest) && !Buffer.isBuffer(latest) ? (latest as Record<string, unknown>) : undefined;
 }
 
 /**
@@ -106,12 +132,15 @@ export async function listDeadLetters(transport: Transport, queue: string, optio
 }
 
 /**
- * Sends dead letters back to the exchange and routing key they were first published with, then
- * acknowledges them (at-least-once: a crash between the two leaves a duplicate, never a loss).
- * Warren's failure headers and `x-death` are dropped, so the consumer starts counting attempts
- * afresh; `x-warren-replayed` counts replays. Publishes are mandatory and confirmed: a message
- * whose route no longer reaches a queue stays in the dead-letter queue. Only the messages present
- * at the start are considered, so a message that fails again is not replayed twice in one run.
+ * Sends dead letters back to the queue that failed them — through the default exchange, addressed
+ * to that queue, never to an exchange a header names — then acknowledges them (at-least-once: a
+ * crash between the two leaves a duplicate, never a loss). The queue is `options.queue`, or the
+ * dead-letter queue's name without `.dlq`; a message recorded as failed in another queue stays in
+ * the dead-letter queue (reported in `failed`). Warren's failure headers and the broker's `x-death`
+ * are dropped, so the consumer counts attempts afresh; the original exchange and routing key stay,
+ * so the handler sees the same `ctx.routingKey`; `x-warren-replayed` counts replays. Publishes are
+ * mandatory and confirmed: a message whose queue is gone stays in the dead-letter queue. Only the
+ * messages present at the start are considered, so one that fails again is not replayed twice.
  *
  * @example
  * ```ts
@@ -119,6 +148,8 @@ export async function listDeadLetters(transport: Transport, queue: string, optio
  * ```
  */
 export async function replayDeadLetters(transport: Transport, queue: string, options: ReplayOptions = {}): Promise<ReplayReport> {
+  const target = options.queue ?? (queue.endsWith('.dlq') ? queue.slice(0, -'.dlq'.length) : undefined);
+  if (!target) throw new ConfigurationError(`Cannot tell which queue the dead letters of "${queue}" go back to: it is not named <queue>.dlq. Pass { queue } (warren dlq replay --queue <name>).`);
   const total = (await transport.inspectQueue(queue)).messageCount;
   const limit = options.limit ?? Number.POSITIVE_INFINITY;
   const report: ReplayReport = { replayed: 0, skipped: 0, failed: [] };
@@ -133,13 +164,13 @@ export async function replayDeadLetters(transport: Transport, queue: string, opt
         report.skipped++;
         continue;
       }
-      if (!letter.origin) {
+      if (letter.queue !== undefined && letter.queue !== target) {
         held.push(message);
-        report.failed.push({ messageId: letter.messageId, reason: 'no x-warren-original-exchange / routing-key or x-death header says where it came from' });
+        report.failed.push({ messageId: letter.messageId, reason: `it failed in queue "${letter.queue}", not "${target}"; replay it with { queue: '${letter.queue}' } if that is where it belongs` });
         continue;
       }
       try {
-        await transport.publish({ exchange: letter.origin.exchange, routingKey: letter.origin.routingKey, body: message.body, properties: replayProperties(message.properties), mandatory: true }, { confirm: true });
+        await transport.publish({ exchange: '', routingKey: target, body: message.body, properties: replayProperties(message.properties, letter), mandatory: true }, { confirm: true });
       } catch (error) {
         held.push(message);
         report.failed.push({ messageId: letter.messageId, reason: (error as Error).message });
@@ -155,10 +186,16 @@ export async function replayDeadLetters(transport: Transport, queue: string, opt
   return report;
 }
 
-function replayProperties(properties: MessageProperties): MessageProperties {
+function replayProperties(properties: MessageProperties, letter: DeadLetter): MessageProperties {
   const headers: FieldTable = {};
   for (const [name, value] of Object.entries(properties.headers ?? {})) {
     if (!FAILURE_HEADERS.test(name)) headers[name] = value;
+  }
+  // Labels for the handler (ctx.exchange / ctx.routingKey), read because the copy arrives through
+  // the default exchange addressed to its own queue; they never choose where it goes.
+  if (letter.origin) {
+    headers['x-warren-original-exchange'] = letter.origin.exchange;
+    headers['x-warren-original-routing-key'] = letter.origin.routingKey;
   }
   const previous = properties.headers?.['x-warren-replayed'];
   headers['x-warren-replayed'] = (typeof previous === 'number' ? previous : 0) + 1;

@@ -118,3 +118,17 @@ export class HandlerError extends WarrenError {
     super('HANDLER_FAILED', message, options);
   }
 }
+
+/** A retry delay Warren cannot schedule (`retryLater(ms)`): not a whole number of ms, below 1 or above the maximum. */
+export class InvalidDelayError extends WarrenError {
+  constructor(readonly given: string, readonly maxMs: number) {
+    super('INVALID_DELAY', `A retry delay must be a whole number of milliseconds from 1 to ${maxMs}; got ${given}. Round it, or use a scheduler for longer waits.`);
+  }
+}
+
+/** A handler asked to `requeue()` one message more often than Warren allows; it is dead-lettered instead. */
+export class RequeueLimitError extends WarrenError {
+  constructor(readonly requeues: number, lastReason: string) {
+    super('REQUEUE_LIMIT', `The handler requeued this message ${requeues} times, the most Warren allows; it was dead-lettered so it cannot loop (last reason: ${lastReason}). Use retryLater(ms) for conditions that take time to clear.`, { permanent: true });
+  }
+}

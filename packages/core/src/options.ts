@@ -52,12 +52,21 @@ export interface ConsumerOptions {
   headers?: Record<string, string | number | boolean>;
   /** For a headers exchange: `all` (default) or `any`. */
   match?: 'all' | 'any';
-  /** `quorum` for replicated queues on a cluster; `classic` is RabbitMQ's default. */
+  /**
+   * `quorum` for replicated queues on a cluster, or `classic` (default: the app's `queueType`,
+   * itself `classic` by default). The retry and dead-letter queues follow it, and every one of them
+   * is declared with an explicit `x-queue-type`. Quorum queues get `x-dead-letter-strategy:
+   * at-least-once`, `x-overflow: reject-publish` and `x-delivery-limit: 20` (see docs/broker-names.md).
+   */
   queueType?: 'classic' | 'quorum';
   /** Extra queue arguments (`x-max-length`, `x-message-ttl`, `x-single-active-consumer`…). */
   queueArguments?: FieldTable;
-  /** Default true. */
+  /**
+   * Default true. `durable: false` needs `exclusive: true`: RabbitMQ 4.x deprecates transient queues
+   * that are not exclusive (managed brokers refuse them), so Warren refuses them at start.
+   */
   durable?: boolean;
+  /** The queue belongs to this app's connection and goes with it (always a classic queue). */
   exclusive?: boolean;
   autoDelete?: boolean;
   /** Unacknowledged messages the broker pushes at once (default: the app's, 20). */

@@ -5,6 +5,7 @@ import { attemptOf, hasForbiddenHeader, MessageContext } from './context';
 import { DecodeError, PayloadValidationError, WarrenError } from './errors';
 import type { Logger } from './logger';
 import { asWarrenError, decideOutcome, errorHeaders, type FailureRouter, type Outcome } from './outcome';
+import { describeThrown } from './failure-headers';
 import type { Delivery, DeliveryHandler, FieldTable, OutgoingMessage, Settlement, Transport } from './transport';
 import { createBatchHandler } from './batch';
 
@@ -81,7 +82,7 @@ export function createDeliveryHandler(plan: ConsumerPlan, deps: PipelineDeps): D
   const stages = createStages(plan, deps);
   if (plan.batch) return createBatchHandler(plan, stages);
   return async function handleDelivery(delivery: Delivery): Promise<Settlement> {
-    const context = new MessageContext(delivery, attemptOf(delivery, plan.queue));
+    const context = new MessageContext(delivery, attemptOf(delivery));
     try {
       const prepared = stages.prepare(delivery);
       const payload = prepared instanceof Promise ? await prepared : prepared;
@@ -144,12 +145,12 @@ function createStages(plan: ConsumerPlan, deps: PipelineDeps): PipelineStages {
             return 'ack';
           }
         }
-        const outcome: Outcome = decideOutcome(error, context.attempt, plan);
+        const outcome: Outcome = decideOutcome(error, context, plan);
         const settlement = await deps.failures.apply(plan, delivery, context, outcome);
         const cause = 'error' in outcome ? outcome.error : undefined;
         if (outcome.kind === 'ack') report(context, 'handled');
-        else if (outcome.kind === 'requeue' || settlement === 'requeue') report(context, 'requeued', cause);
         else if (settlement === 'reject') report(context, 'rejected', cause);
+        else if (outcome.kind === 'requeue' || settlement === 'requeue') report(context, 'requeued', cause);
         else if (outcome.kind === 'retry') report(context, 'retried', cause, outcome.delayMs);
         else report(context, 'dead-lettered', cause);
         return settlement;
@@ -168,7 +169,7 @@ function createStages(plan: ConsumerPlan, deps: PipelineDeps): PipelineStages {
  */
 function asValidationFailure(error: unknown): never {
   if (error instanceof WarrenError) throw error;
-  throw new PayloadValidationError('payload', [{ path: '', constraints: { validatorThrew: `validation threw ${(error as Error)?.name ?? 'an error'}: ${(error as Error)?.message ?? String(error)}` } }]);
+  throw new PayloadValidationError('payload', [{ path: '', constraints: { validatorThrew: `validation threw: ${describeThrown(error)}` } }]);
 }
 
 function replyMessage(context: MessageContext, body: Buffer, contentType: string, headers?: FieldTable): OutgoingMessage {

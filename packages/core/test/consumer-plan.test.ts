@@ -5,12 +5,13 @@ import { ConfigurationError } from '../src/errors';
 import { getConsumers } from '../src/metadata';
 import { planConsumer, resolveName, type ConsumerDefaults } from '../src/consumer-plan';
 import { attemptOf } from '../src/context';
+import { retryBucket, RETRY_DELAY_LADDER } from '../src/retry-delays';
 import { OrderCreated } from './fixtures/orders';
 
-const defaults: ConsumerDefaults = { prefetch: 20, concurrency: 10, retry: { attempts: 1 }, validation: {}, maxBodyBytes: 1 << 20 };
+const defaults: ConsumerDefaults = { prefetch: 20, concurrency: 10, retry: { attempts: 1 }, validation: {}, maxBodyBytes: 1 << 20, queueType: 'classic' };
 
-function planOf(type: Function, env: Record<string, string> = {}) {
-  return getConsumers(type as never).map((d) => planConsumer(d, defaults, env));
+function planOf(type: Function, env: Record<string, string> = {}, overrides: Partial<ConsumerDefaults> = {}) {
+  return getConsumers(type as never).map((d) => planConsumer(d, { ...defaults, ...overrides }, env));
 }
 
 function configurationError(fn: () => unknown): ConfigurationError {
@@ -46,7 +47,7 @@ describe('Consumer plan', () => {
     const [plan] = planOf(Mailer);
     expect([...plan!.retryQueues.entries()]).to.deep.equal([[100, 'mailer.retry.100'], [200, 'mailer.retry.200'], [300, 'mailer.retry.300']]);
     const retry = plan!.topology.queues!.find((q) => q.name === 'mailer.retry.200')!;
-    expect(retry.arguments).to.deep.equal({ 'x-message-ttl': 200, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': 'mailer' });
+    expect(retry.arguments).to.deep.equal({ 'x-queue-type': 'classic', 'x-message-ttl': 200, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': 'mailer' });
   });
 
   it('makes the dead-letter and retry queues of a quorum consumer quorum queues too', () => {
@@ -56,8 +57,8 @@ describe('Consumer plan', () => {
     }
     const [plan] = planOf(Replicated);
     const byName = new Map(plan!.topology.queues!.map((q) => [q.name, q.arguments]));
-    expect(byName.get('replicated')).to.include({ 'x-queue-type': 'quorum' });
-    expect(byName.get('replicated.dlq')).to.deep.equal({ 'x-queue-type': 'quorum' });
+    expect(byName.get('replicated')).to.include({ 'x-queue-type': 'quorum', 'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish', 'x-delivery-limit': 20 });
+    expect(byName.get('replicated.dlq')).to.deep.equal({ 'x-queue-type': 'quorum', 'x-delivery-limit': 1_000_000 });
     expect(byName.get('replicated.retry.100')).to.include({ 'x-queue-type': 'quorum', 'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish', 'x-message-ttl': 100 });
   });
 
@@ -110,23 +111,136 @@ describe('Consumer plan', () => {
   });
 });
 
+describe('Queue types', () => {
+  class Plain {
+    @Consumer('orders', 'created', { queue: 'plain', retry: { attempts: 2, delay: 100 } })
+    async on(order: OrderCreated) { void order; }
+  }
+
+  it('states x-queue-type classic on every queue of a consumer that chose none', () => {
+    const [plan] = planOf(Plain);
+    expect(plan!.queueType).to.equal('classic');
+    expect(plan!.topology.queues!.map((q) => [q.name, q.arguments?.['x-queue-type']])).to.deep.equal([['plain', 'classic'], ['plain.dlq', 'classic'], ['plain.retry.100', 'classic']]);
+  });
+
+  it('makes every queue quorum, with its settings, when the app default is quorum', () => {
+    const [plan] = planOf(Plain, {}, { queueType: 'quorum' });
+    const byName = new Map(plan!.topology.queues!.map((q) => [q.name, q.arguments]));
+    expect(byName.get('plain')).to.include({ 'x-queue-type': 'quorum', 'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish', 'x-delivery-limit': 20 });
+    expect(byName.get('plain.dlq')).to.include({ 'x-queue-type': 'quorum' });
+    expect(byName.get('plain.retry.100')).to.include({ 'x-queue-type': 'quorum', 'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish' });
+  });
+
+  it('keeps an exclusive consumer queue classic under a quorum default', () => {
+    class PerInstance {
+      @Consumer('orders', 'created', { queue: 'mine', exclusive: true, durable: false })
+      async on(order: OrderCreated) { void order; }
+    }
+    const [plan] = planOf(PerInstance, {}, { queueType: 'quorum' });
+    expect(plan!.topology.queues![0]).to.deep.include({ name: 'mine', durable: false, exclusive: true });
+    expect(plan!.topology.queues![0]!.arguments).to.include({ 'x-queue-type': 'classic' });
+  });
+
+  it('refuses a transient queue that is not exclusive, saying why', () => {
+    class Transient {
+      @Consumer('orders', 'created', { durable: false })
+      async on(order: OrderCreated) { void order; }
+    }
+    expect(configurationError(() => planOf(Transient)).message).to.match(/durable: false needs exclusive: true.*RabbitMQ 4\.x deprecates transient queues/);
+  });
+
+  it('refuses a quorum queue that is exclusive', () => {
+    class Wrong {
+      @Consumer('orders', 'created', { queueType: 'quorum', exclusive: true })
+      async on(order: OrderCreated) { void order; }
+    }
+    expect(configurationError(() => planOf(Wrong)).message).to.contain('a quorum queue is always durable, never exclusive');
+  });
+
+  it('refuses a quorum queue whose overflow would make dead-lettering at-most-once', () => {
+    class DropHead {
+      @Consumer('orders', 'created', { queueType: 'quorum', queueArguments: { 'x-max-length': 10, 'x-overflow': 'drop-head' } })
+      async on(order: OrderCreated) { void order; }
+    }
+    expect(configurationError(() => planOf(DropHead)).message).to.contain('x-overflow: reject-publish');
+  });
+
+  it('refuses a full-queue-rejecting classic queue with retries, which would drop a returning retry', () => {
+    class Bounded {
+      @Consumer('orders', 'created', { queueArguments: { 'x-max-length': 10, 'x-overflow': 'reject-publish' }, retry: { attempts: 3 } })
+      async on(order: OrderCreated) { void order; }
+    }
+    expect(configurationError(() => planOf(Bounded)).message).to.match(/x-overflow: reject-publish cannot take back a delayed retry.*queueType: 'quorum'/);
+    class NoRetries {
+      @Consumer('orders', 'created', { queueArguments: { 'x-max-length': 10, 'x-overflow': 'reject-publish' } })
+      async on(order: OrderCreated) { void order; }
+    }
+    expect(planOf(NoRetries)).to.have.length(1);
+  });
+
+  it('refuses quorum-only arguments on a classic queue', () => {
+    class Limited {
+      @Consumer('orders', 'created', { queueArguments: { 'x-delivery-limit': 5 } })
+      async on(order: OrderCreated) { void order; }
+    }
+    expect(configurationError(() => planOf(Limited)).message).to.contain('x-delivery-limit is a quorum-queue argument');
+  });
+});
+
+describe('Retry delays', () => {
+  it('refuses policy delays that are not whole milliseconds from 1 ms to one day', () => {
+    for (const retry of [{ attempts: 2, delay: 1.5 }, { attempts: 2, delay: 0 }, { attempts: 2, delay: Number.NaN }, { attempts: 2, delay: 86_400_001, maxDelay: 90_000_000 }]) {
+      class Odd {
+        @Consumer('orders', 'created', { retry })
+        async on(order: OrderCreated) { void order; }
+      }
+      expect(configurationError(() => planOf(Odd)).message).to.match(/retry\.(delay|maxDelay) must be/);
+    }
+  });
+
+  it('offers a bounded ladder of retry queues beside the policy\'s own', () => {
+    class Laddered {
+      @Consumer('orders', 'created', { queue: 'laddered', retry: { attempts: 2, delay: 1234 } })
+      async on(order: OrderCreated) { void order; }
+    }
+    const [plan] = planOf(Laddered);
+    expect([...plan!.retryQueues.keys()]).to.deep.equal([1234]);
+    expect(plan!.retryBuckets.size).to.equal(RETRY_DELAY_LADDER.length + 1);
+    expect(plan!.retryBuckets.get(1234)).to.equal('laddered.retry.1234');
+    expect(plan!.retryBuckets.get(86_400_000)).to.equal('laddered.retry.86400000');
+  });
+
+  it('rounds a run-time delay up to the nearest policy delay or ladder step', () => {
+    expect(retryBucket(1, [])).to.equal(100);
+    expect(retryBucket(101, [])).to.equal(250);
+    expect(retryBucket(1100, [1234])).to.equal(1234);
+    expect(retryBucket(1235, [1234])).to.equal(2000);
+    expect(retryBucket(86_400_000, [])).to.equal(86_400_000);
+    const buckets = new Set(Array.from({ length: 500 }, (_, i) => retryBucket(1 + Math.floor(Math.random() * 86_400_000), [1234])));
+    expect(buckets.size).to.be.at.most(RETRY_DELAY_LADDER.length + 1);
+  });
+});
+
 describe('Attempt counting', () => {
   const delivery = (headers?: Record<string, unknown>) => ({ body: Buffer.alloc(0), properties: { headers }, exchange: '', routingKey: 'q', queue: 'q', redelivered: false });
 
   it('starts at 1', () => {
-    expect(attemptOf(delivery(), 'q')).to.equal(1);
+    expect(attemptOf(delivery())).to.equal(1);
   });
 
-  it('counts the broker\'s expirations from this queue\'s retry queues', () => {
-    const deaths = [{ reason: 'expired', queue: 'q.retry.100', count: 2 }, { reason: 'expired', queue: 'other.retry.100', count: 9 }, { reason: 'rejected', queue: 'q', count: 5 }];
-    expect(attemptOf(delivery({ 'x-death': deaths }), 'q')).to.equal(3);
+  it('counts from Warren\'s own header, never from the broker\'s x-death', () => {
+    const deaths = [{ reason: 'expired', queue: 'q.retry.100', count: 2 }];
+    expect(attemptOf(delivery({ 'x-death': deaths }))).to.equal(1);
+    expect(attemptOf(delivery({ 'x-warren-attempt': 3, 'x-death': deaths }))).to.equal(3);
   });
 
-  it('cannot be pushed below the broker\'s count by a forged header', () => {
-    expect(attemptOf(delivery({ 'x-warren-attempt': -50, 'x-death': [{ reason: 'expired', queue: 'q.retry.5', count: 1 }] }), 'q')).to.equal(2);
+  it('ignores forged values below 1 or not whole', () => {
+    expect(attemptOf(delivery({ 'x-warren-attempt': -50 }))).to.equal(1);
+    expect(attemptOf(delivery({ 'x-warren-attempt': 2.5 }))).to.equal(1);
+    expect(attemptOf(delivery({ 'x-warren-attempt': '7' }))).to.equal(1);
   });
 
   it('caps absurd forged values', () => {
-    expect(attemptOf(delivery({ 'x-warren-attempt': 1e12 }), 'q')).to.equal(1000);
+    expect(attemptOf(delivery({ 'x-warren-attempt': 1e12 }))).to.equal(1000);
   });
 });

@@ -155,7 +155,7 @@ export class TestApp {
   /** Waits until no handler runs and every consumer and retry queue is empty. */
   async idle(): Promise<void> {
     const deadline = Date.now() + this.timeoutMs;
-    const queues = this.app.consumers.flatMap((c) => [c.queue, ...c.retryQueues.values()]);
+    const queues = this.app.consumers.flatMap((c) => [c.queue, ...c.retryBuckets.values()]);
     // Two quiet looks in a row: a message between dequeue and handler start is seen by neither count.
     for (let quiet = 0; quiet < 2;) {
       await new Promise((resolve) => setTimeout(resolve, 2));

@@ -7,6 +7,8 @@ export interface DlqOptions {
   url?: string;
   limit?: string;
   filter?: string;
+  /** replay: the consumer queue to send messages back to (default: the DLQ's name without `.dlq`). */
+  queue?: string;
   json?: boolean;
 }
 
@@ -72,11 +74,12 @@ export async function dlqShowCommand(queue: string, messageId: string | undefine
   }
 }
 
-/** `warren dlq replay <queue>`: back to the original exchange and routing key; progress on stderr. */
+/** `warren dlq replay <queue>`: back to the queue that failed them; progress on stderr. */
 export async function dlqReplayCommand(queue: string, options: DlqOptions): Promise<ExitCode> {
   const transport = await connectTo(brokerUrl(options), 'dlq');
   try {
     const report = await replayDeadLetters(transport, queue, {
+      queue: options.queue,
       filter: options.filter ? deadLetterFilter(options.filter) : undefined,
       limit: parseLimit(options.limit),
       onProgress: (done, total) => { if (done % 100 === 0) process.stderr.write(`replayed ${done} of up to ${total}…\n`); },

@@ -8,6 +8,9 @@ import type { MessageContent, QueuedMessage } from './message';
 import { MemoryQueue, type QueueOwner } from './queue';
 import { headersMatchKind, topicPattern, topicWords } from './routing';
 
+/** How often an at-least-once dead letter is offered again to a queue that refused it. */
+const DEAD_LETTER_RETRY_MS = 100;
+
 /** What became of a published message: taken by at least one queue, by none, or refused by one (overflow). */
 export type PublishOutcome = 'routed' | 'unroutable' | 'refused';
 
@@ -54,7 +57,7 @@ export class MemoryBroker implements QueueOwner {
     if (existing) return assertEquivalentQueue(existing, spec);
     if (spec.name.startsWith('amq.')) throw refused('ACCESS_REFUSED', `queue name "${spec.name}" contains the reserved prefix "amq.".`);
     const args = spec.arguments && copyTable(spec.arguments);
-    const settings = parseQueueArguments(spec.name, args);
+    const settings = parseQueueArguments(spec.name, args, { durable: spec.durable ?? true, exclusive: spec.exclusive ?? false, autoDelete: spec.autoDelete ?? false });
     this.queues.set(spec.name, MemoryQueue.fromSpec({ ...spec, arguments: args }, settings, this));
   }
 
@@ -121,7 +124,11 @@ export class MemoryBroker implements QueueOwner {
     return outcome;
   }
 
-  /** QueueOwner: routes a dead-lettered copy through the queue's dead-letter exchange. */
+  /**
+   * QueueOwner: routes a dead-lettered copy through the queue's dead-letter exchange. At-most-once
+   * (the default) drops it where a target refuses it; an at-least-once quorum queue keeps offering
+   * it to the targets that refused (a full `reject-publish` queue) until each has taken it.
+   */
   deadLetter(queue: MemoryQueue, message: QueuedMessage, reason: DeathReason): void {
     const { deadLetterExchange, deadLetterRoutingKey } = queue.settings;
     if (deadLetterExchange === undefined) return;
@@ -134,10 +141,23 @@ export class MemoryBroker implements QueueOwner {
     const properties = deadLetteredProperties(original, { reason, queue: queue.name, exchange: message.exchange, routingKeys: deathKeys }, explicitKey);
     const content: MessageContent = { body: message.content.body, properties, ttl: undefined };
     const routingKeys = explicitKey ? [deadLetterRoutingKey] : deathKeys;
+    const refusedBy: MemoryQueue[] = [];
     for (const target of this.route(exchange, routingKeys, properties.headers)) {
       if (isDeadLetterCycle(properties.headers, target.name, reason)) continue;
-      target.enqueue(content, deadLetterExchange, routingKeys[0]!);
+      if (!target.enqueue(content, deadLetterExchange, routingKeys[0]!)) refusedBy.push(target);
     }
+    if (refusedBy.length > 0 && queue.settings.atLeastOnceDeadLettering) this.redeliverDeadLetter(queue, refusedBy, content, deadLetterExchange, routingKeys[0]!);
+  }
+
+  /** At-least-once: offers a dead letter again to the queues that refused it, until each takes it or is deleted. */
+  private redeliverDeadLetter(source: MemoryQueue, targets: MemoryQueue[], content: MessageContent, exchange: string, routingKey: string): void {
+    const timer = setTimeout(() => {
+      if (source.deleted) return;
+      const still = targets.filter((target) => !target.deleted && this.queues.get(target.name) === target && !target.enqueue(content, exchange, routingKey));
+      if (still.length > 0) this.redeliverDeadLetter(source, still, content, exchange, routingKey);
+    }, DEAD_LETTER_RETRY_MS);
+    // Like a message waiting in RabbitMQ, a pending dead letter does not keep the process alive.
+    timer.unref();
   }
 
   /** QueueOwner */

@@ -11,6 +11,11 @@ export interface QueueSettings {
   overflow: Overflow;
   deadLetterExchange: string | undefined;
   deadLetterRoutingKey: string | undefined;
+  /**
+   * A quorum queue with `x-dead-letter-strategy: at-least-once` (and `reject-publish` overflow, which
+   * RabbitMQ requires for it) keeps a dead letter until every target queue has taken it.
+   */
+  atLeastOnceDeadLettering: boolean;
 }
 
 /** The AMQP reply code RabbitMQ would close the channel with, in the error's message. */
@@ -22,15 +27,31 @@ export function refused(code: 'PRECONDITION_FAILED' | 'NOT_FOUND' | 'ACCESS_REFU
 const COMPARED_QUEUE_ARGUMENTS = [
   'x-expires', 'x-message-ttl', 'x-dead-letter-exchange', 'x-dead-letter-routing-key', 'x-max-length',
   'x-max-length-bytes', 'x-max-in-memory-length', 'x-max-in-memory-bytes', 'x-max-priority', 'x-overflow',
-  'x-queue-mode', 'x-single-active-consumer', 'x-queue-type',
+  'x-queue-mode', 'x-single-active-consumer', 'x-queue-type', 'x-delivery-limit', 'x-dead-letter-strategy',
 ];
 
-export function parseQueueArguments(queue: string, args: FieldTable | undefined): QueueSettings {
+/** Arguments RabbitMQ accepts only on quorum queues. */
+const QUORUM_ONLY_ARGUMENTS = ['x-delivery-limit', 'x-dead-letter-strategy'];
+
+export function parseQueueArguments(queue: string, args: FieldTable | undefined, flags: { durable: boolean; exclusive: boolean; autoDelete: boolean } = { durable: true, exclusive: false, autoDelete: false }): QueueSettings {
   const a = args ?? {};
   const type = a['x-queue-type'];
   if (type !== undefined && type !== 'classic' && type !== 'quorum') {
     throw refused('PRECONDITION_FAILED', `x-queue-type ${JSON.stringify(type)} of queue "${queue}" is not supported by the in-memory broker (classic and quorum are).`);
   }
+  if (type === 'quorum' && (!flags.durable || flags.exclusive || flags.autoDelete)) {
+    throw refused('PRECONDITION_FAILED', `invalid property '${!flags.durable ? 'non-durable' : flags.exclusive ? 'exclusive' : 'auto-delete'}' for queue "${queue}": a quorum queue is durable, not exclusive and not auto-delete.`);
+  }
+  if (type !== 'quorum') {
+    for (const key of QUORUM_ONLY_ARGUMENTS) {
+      if (a[key] !== undefined) throw refused('PRECONDITION_FAILED', `invalid arg '${key}' for queue "${queue}" of queue type classic.`);
+    }
+  }
+  const strategy = a['x-dead-letter-strategy'];
+  if (strategy !== undefined && strategy !== 'at-most-once' && strategy !== 'at-least-once') {
+    throw refused('PRECONDITION_FAILED', `invalid arg 'x-dead-letter-strategy' for queue "${queue}": ${JSON.stringify(strategy)}; expected at-most-once or at-least-once.`);
+  }
+  optionalInteger(queue, a, 'x-delivery-limit', 0);
   const overflow = a['x-overflow'] ?? 'drop-head';
   if (overflow !== 'drop-head' && overflow !== 'reject-publish' && overflow !== 'reject-publish-dlx') {
     throw refused('PRECONDITION_FAILED', `invalid arg 'x-overflow' for queue "${queue}": ${JSON.stringify(overflow)}; expected drop-head, reject-publish or reject-publish-dlx.`);
@@ -48,6 +69,8 @@ export function parseQueueArguments(queue: string, args: FieldTable | undefined)
     overflow,
     deadLetterExchange,
     deadLetterRoutingKey,
+    // RabbitMQ falls back to at-most-once unless the overflow is reject-publish.
+    atLeastOnceDeadLettering: type === 'quorum' && strategy === 'at-least-once' && overflow === 'reject-publish',
   };
 }
 
@@ -91,7 +114,11 @@ export function assertEquivalentQueue(existing: DeclaredQueue, spec: QueueSpec):
   if (existing.exclusive !== (spec.exclusive ?? false)) {
     throw refused('RESOURCE_LOCKED', `cannot obtain exclusive access to locked ${what}, or redeclare it with another exclusive flag.`);
   }
-  for (const key of COMPARED_QUEUE_ARGUMENTS) same(what, key, existing.args?.[key], spec.arguments?.[key]);
+  for (const key of COMPARED_QUEUE_ARGUMENTS) {
+    // RabbitMQ takes a queue declared without a type as classic: stating it later is equivalent.
+    if (key === 'x-queue-type') same(what, key, existing.args?.[key] ?? 'classic', spec.arguments?.[key] ?? 'classic');
+    else same(what, key, existing.args?.[key], spec.arguments?.[key]);
+  }
 }
 
 export function assertEquivalentExchange(existing: DeclaredExchange, spec: ExchangeSpec): void {
