@@ -90,28 +90,32 @@ describeWithBroker('warren dlq', function () {
     expect(result.stdout).to.contain('body (11 bytes):\n{\n  "id": "m2"\n}');
   });
 
-  it('replays only the messages matching the filter, back to their original queue, and keeps the others in order', async () => {
+  it('replays only the messages matching the filter, back to the queue that failed them, and keeps the others in order', async () => {
     const result = await runWarren(['dlq', 'replay', dlq, '--filter', 'HANDLER_FAILED', '--url', AMQP_URL]);
     expect(result.code, result.stderr).to.equal(0);
     expect(result.stdout).to.contain('replayed 2 message(s)');
     const arrived = await drain(target);
-    expect(arrived.map((m) => [m.id, m.routingKey])).to.deep.equal([['m2', 'order.paid'], ['m3', 'order.created']]);
-    expect(arrived[0]!.headers).to.deep.equal({ 'x-tenant': 'acme', 'x-warren-replayed': 1 });
+    // Through the default exchange, addressed to the queue: never to the exchange the header names.
+    expect(arrived.map((m) => [m.id, m.routingKey])).to.deep.equal([['m2', target], ['m3', target]]);
+    expect(arrived[0]!.headers).to.deep.equal({ 'x-tenant': 'acme', 'x-warren-replayed': 1, 'x-warren-original-exchange': exchange, 'x-warren-original-routing-key': 'order.paid' });
     expect((await listDeadLetters(transport, dlq)).map((l) => l.messageId)).to.deep.equal(['m1', 'm4']);
   });
 
-  it('replays up to --limit messages, and falls back to x-death for messages the broker dead-lettered', async () => {
+  it('replays up to --limit messages, and leaves a message the broker dead-lettered from another queue', async () => {
     const first = await replayDeadLetters(transport, dlq, { limit: 1 });
     expect(first).to.deep.equal({ replayed: 1, skipped: 0, failed: [] });
     const rest = await replayDeadLetters(transport, dlq, { filter: deadLetterFilter('order.expired') });
-    expect(rest).to.deep.equal({ replayed: 1, skipped: 2, failed: [] });
-    expect((await drain(target)).map((m) => [m.id, m.routingKey])).to.deep.equal([['m1', 'order.created'], ['m4', 'order.expired']]);
+    expect(rest.replayed).to.equal(0);
+    expect(rest.failed.map((f) => f.messageId)).to.deep.equal(['m4']);
+    expect(rest.failed[0]!.reason).to.contain(`failed in queue "${expiring}"`);
+    expect((await drain(target)).map((m) => [m.id, m.routingKey])).to.deep.equal([['m1', target]]);
+    expect((await listDeadLetters(transport, dlq)).map((l) => l.messageId)).to.deep.equal(['m2', 'm3', 'm4']);
   });
 
-  it('leaves a message whose route reaches no queue in the DLQ and exits 1', async () => {
+  it('leaves a message whose queue is gone in the DLQ and exits 1', async () => {
     await transport.purgeQueue(dlq);
-    await deadLetter('m5', 'HANDLER_FAILED', 'order.nowhere');
-    const result = await runWarren(['dlq', 'replay', dlq, '--url', AMQP_URL]);
+    await deadLetter('m5', 'HANDLER_FAILED', 'order.created');
+    const result = await runWarren(['dlq', 'replay', dlq, '--queue', `${prefix}.gone`, '--url', AMQP_URL]);
     expect(result.code).to.equal(1);
     expect(result.stderr).to.contain('not replayed m5');
     expect((await transport.inspectQueue(dlq)).messageCount).to.equal(1);

@@ -20,6 +20,18 @@ export class MessageAction extends WarrenError {
   }
 }
 
+/**
+ * True for a `MessageAction`, without letting a hostile value's code run: `instanceof` calls a
+ * Proxy's `getPrototypeOf` trap, which may throw.
+ */
+export function isMessageAction(value: unknown): value is MessageAction {
+  try {
+    return value instanceof MessageAction;
+  } catch {
+    return false;
+  }
+}
+
 /** Acknowledge the message: it is done, whatever happened. */
 export function ack(): MessageAction {
   return new MessageAction('ack', 'acknowledged by the handler');

@@ -1,4 +1,4 @@
-import { MessageAction } from './actions';
+import { isMessageAction } from './actions';
 import type { ConsumerPlan } from './consumer-plan';
 import { attemptOf, MessageContext } from './context';
 import type { Delivery, DeliveryHandler, Settlement } from './transport';
@@ -52,7 +52,7 @@ export function createBatchHandler(plan: ConsumerPlan, stages: BatchStages): Del
     let outcome: { error?: unknown } = {};
     try {
       const result = await stages.invoke(contexts[0]!, payloads, [payloads, contexts]);
-      if (result instanceof MessageAction) outcome = { error: result };
+      if (isMessageAction(result)) outcome = { error: result };
     } catch (error) {
       outcome = { error };
     }

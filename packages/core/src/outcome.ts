@@ -1,4 +1,4 @@
-import { MAX_REQUEUES, MessageAction } from './actions';
+import { isMessageAction, MAX_REQUEUES } from './actions';
 import type { ConsumerPlan } from './consumer-plan';
 import { retryQueueSpec } from './consumer-topology';
 import { retryDelay } from './consumer-plan';
@@ -49,9 +49,9 @@ export function requeuesOf(headers: Readonly<Record<string, unknown>>): number {
  * `reject()`) are dead-lettered at once; other errors are retried with the consumer's policy until
  * its attempts are used up, then dead-lettered; `requeue()` puts it back until `MAX_REQUEUES`.
  */
-export function decideOutcome(error: unknown, context: Pick<MessageContext, 'attempt' | 'headers'>, plan: Pick<ConsumerPlan, 'retry'>): Outcome {
+export function decideOutcome(error: unknown, context: Pick<MessageContext, 'attempt' | 'headers'>, plan: Pick<ConsumerPlan, 'retry' | 'retryQueues'>): Outcome {
   const attempt = context.attempt;
-  if (error instanceof MessageAction) {
+  if (isMessageAction(error)) {
     if (error.kind === 'ack') return { kind: 'ack' };
     if (error.kind === 'requeue') {
       const requeues = requeuesOf(context.headers);
@@ -59,8 +59,10 @@ export function decideOutcome(error: unknown, context: Pick<MessageContext, 'att
       return { kind: 'requeue', error };
     }
     if (error.kind === 'retry' && attempt < plan.retry.attempts) {
-      // retryLater() checks its delay; a MessageAction built by hand is checked here.
-      const delayMs = error.delayMs !== undefined && delayProblem(error.delayMs) === undefined ? error.delayMs : retryDelay(plan.retry, attempt);
+      // retryLater() checks its delay; a MessageAction built by hand is checked here. A delay the
+      // policy has no queue for waits in the next bucket up (retry-delays.ts).
+      const asked = error.delayMs !== undefined && delayProblem(error.delayMs) === undefined ? error.delayMs : retryDelay(plan.retry, attempt);
+      const delayMs = plan.retryQueues.has(asked) ? asked : retryBucket(asked, plan.retryQueues.keys());
       return { kind: 'retry', delayMs, error };
     }
     return { kind: 'dead-letter', error };
@@ -116,7 +118,8 @@ export class FailureRouter {
       'x-warren-first-failure': firstFailure(context, now),
       'x-warren-last-failure': now,
     };
-    const bucket = plan.retryQueues.has(delayMs) ? delayMs : retryBucket(delayMs, plan.retryQueues.keys());
+    // decideOutcome() chose a delay the consumer has a queue for; round again for a hand-made outcome.
+    const bucket = plan.retryBuckets.has(delayMs) ? delayMs : retryBucket(delayMs, plan.retryQueues.keys());
     const queue = plan.retryBuckets.get(bucket)!;
     const spec = retryQueueSpec(queue, bucket, plan.queue, plan.queueType);
     const message: OutgoingMessage = { exchange: '', routingKey: queue, body: delivery.body, properties: { ...delivery.properties, headers, expiration: undefined }, mandatory: true };

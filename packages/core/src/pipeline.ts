@@ -1,4 +1,4 @@
-import { MessageAction } from './actions';
+import { isMessageAction } from './actions';
 import { decodeBody, jsonCodec, type CodecRegistry } from './codec';
 import type { ConsumerPlan } from './consumer-plan';
 import { attemptOf, hasForbiddenHeader, MessageContext } from './context';
@@ -87,7 +87,7 @@ export function createDeliveryHandler(plan: ConsumerPlan, deps: PipelineDeps): D
       const prepared = stages.prepare(delivery);
       const payload = prepared instanceof Promise ? await prepared : prepared;
       const result = await stages.invoke(context, payload, [payload, context]);
-      if (result instanceof MessageAction) return await stages.fail(result, delivery, context);
+      if (isMessageAction(result)) return await stages.fail(result, delivery, context);
       return await stages.succeed(context, result);
     } catch (error) {
       return stages.fail(error, delivery, context);
@@ -134,7 +134,7 @@ function createStages(plan: ConsumerPlan, deps: PipelineDeps): PipelineStages {
 
     async fail(error, delivery, context) {
       try {
-        if (context.replyTo && !(error instanceof MessageAction)) {
+        if (context.replyTo && !isMessageAction(error)) {
           // A caller is waiting: answer with the error instead of retrying behind its back.
           const warrenError = asWarrenError(error);
           await replyError(deps.transport, context, warrenError).catch((replyFailure: Error) =>

@@ -2,9 +2,11 @@ import type { Transport } from '../../src/transport';
 import { acknowledgementSpecs } from './acknowledgement';
 import { ConformanceContext } from './context';
 import { deadLetteringSpecs } from './dead-lettering';
+import { deliveryPolicySpecs } from './delivery-policy';
 import { lifecycleSpecs } from './lifecycle';
 import { publishingSpecs } from './publishing';
 import { queueOperationSpecs } from './queue-operations';
+import { queueTypeSpecs } from './queue-types';
 import { requestReplySpecs } from './request-reply';
 import { routingSpecs } from './routing';
 import { topologySpecs } from './topology';
@@ -34,5 +36,7 @@ export function defineConformanceSuite(name: string, factory: () => Promise<Tran
     topologySpecs(ctx);
     requestReplySpecs(ctx);
     lifecycleSpecs(ctx);
+    queueTypeSpecs(ctx);
+    deliveryPolicySpecs(ctx);
   });
 }

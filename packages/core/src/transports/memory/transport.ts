@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ConnectionError, PublishError, RequestTimeoutError, UnroutableError, WarrenError } from '../../errors';
 import { MemoryBroker } from './broker';
+import { FRAME_MAX, headerFrameSize } from './frame-size';
 import { copyProperties } from './field-table';
 import { MemorySubscription } from './consumer';
 import type {
@@ -84,6 +85,10 @@ export class MemoryTransport implements Transport {
     const { exchange, routingKey } = message;
     // Copies first: from here on the publisher's objects and the broker's never meet.
     const properties = copyProperties(message.properties);
+    const frameSize = headerFrameSize(properties);
+    if (frameSize > FRAME_MAX) {
+      throw new PublishError(`Publishing to exchange "${exchange}" with routing key "${routingKey}" failed (CODEC): frame size of ${frameSize} bytes exceeds maximum of ${FRAME_MAX}; the message's properties and headers must fit in one frame.`);
+    }
     if (exchange === '' && routingKey.startsWith(REPLY_TO_PREFIX)) return this.reply(routingKey, Buffer.from(message.body), properties);
     const outcome = this.broker.publish(exchange, routingKey, Buffer.from(message.body), properties);
     if (outcome === 'unroutable' && message.mandatory) throw new UnroutableError(exchange, routingKey);
