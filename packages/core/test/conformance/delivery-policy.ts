@@ -249,10 +249,15 @@ export function deliveryPolicySpecs(ctx: ConformanceContext): void {
     });
 
     it('re-declares a deleted dead-letter exchange once, then dead-letters with reason headers', async () => {
-      behaviour = () => reject('refused');
+      // The handler waits for the publish's confirm: on RabbitMQ a publish to a missing exchange closes
+      // the channel, and with it any publish still waiting there for its confirm.
+      let published!: () => void;
+      const confirmed = new Promise<void>((resolve) => { published = resolve; });
+      behaviour = async () => { await confirmed; return reject('refused'); };
       const app = await start([PolicyHandlers]);
       await app.transport.deleteExchange(`${env.Q}.dlx`);
       await app.publish(env.EX!, 'work', { late: true });
+      published();
       const [dead] = await deadLetters(app, 1);
       expect(dead!.properties.headers).to.include({ 'x-warren-error-code': 'REJECTED', 'x-warren-error-message': 'refused' });
       expect(logs.some((line) => line.startsWith('re-declared the dead-letter route')), logs.join('\n')).to.equal(true);
