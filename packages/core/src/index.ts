@@ -14,11 +14,15 @@ export type {
   RouteDefinition, RouteOptions, SendOptions,
 } from './options';
 export { MessageContext } from './context';
-export { MessageAction, ack, reject, requeue, retryLater } from './actions';
+export { MessageAction, ack, reject, requeue, retryLater, MAX_REQUEUES } from './actions';
+export { MAX_RETRY_DELAY_MS, RETRY_DELAY_LADDER } from './retry-delays';
+export { QUORUM_DELIVERY_LIMIT, DEAD_LETTER_QUEUE_DELIVERY_LIMIT } from './consumer-topology';
+export type { QueueType } from './consumer-topology';
+export { MAX_FAILED_REPUBLISHES } from './outcome';
 export type { ActionKind } from './actions';
 export {
   WarrenError, ConfigurationError, ConnectionError, TopologyError, DecodeError, PayloadValidationError, UnroutableError,
-  PublishTimeoutError, PublishError, RequestTimeoutError, RemoteError, HandlerError, summarizeIssues,
+  PublishTimeoutError, PublishError, RequestTimeoutError, RemoteError, HandlerError, InvalidDelayError, RequeueLimitError, summarizeIssues,
 } from './errors';
 export type { ValidationIssue } from './errors';
 export { CodecRegistry, decodeBody, jsonCodec, textCodec } from './codec';
