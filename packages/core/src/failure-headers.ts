@@ -65,16 +65,20 @@ export function describeThrown(value: unknown): string {
     const message = guarded(() => (value as { message?: unknown }).message);
     if (typeof message === 'string' && message !== '') return message;
     const name = guarded(() => (value as { name?: unknown }).name);
-    if (typeof name === 'string' && name !== '') return `the handler threw a ${name} without a message`;
+    if (typeof name === 'string' && name !== '') return `the handler threw ${article(name)} without a message`;
     const prototype = guarded(() => Object.getPrototypeOf(value));
     if (prototype === null) return 'the handler threw an object without a prototype';
     const constructorName = guarded(() => (prototype as { constructor?: { name?: unknown } } | undefined)?.constructor?.name);
     return typeof constructorName === 'string' && constructorName !== '' && constructorName !== 'Object'
-      ? `the handler threw a ${constructorName} without a message`
+      ? `the handler threw ${article(constructorName)} without a message`
       : 'the handler threw an object without a message';
   } catch {
     return 'the handler threw a value that cannot be described';
   }
+}
+
+function article(name: string): string {
+  return `${/^[AEIOUaeiou]/.test(name) ? 'an' : 'a'} ${name.slice(0, 100)}`;
 }
 
 function guarded<T>(read: () => T): T | undefined {

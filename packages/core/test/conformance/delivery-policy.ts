@@ -77,7 +77,7 @@ function oddValues(): Array<{ value: unknown; message: string | RegExp }> {
     { value: 42, message: 'the handler threw 42' },
     { value: Symbol('odd'), message: 'the handler threw Symbol(odd)' },
     { value: hostile, message: /the handler threw/ },
-    { value: badMessage, message: 'the handler threw a Error without a message' },
+    { value: badMessage, message: 'the handler threw an Error without a message' },
   ];
 }
 
@@ -222,6 +222,18 @@ export function deliveryPolicySpecs(ctx: ConformanceContext): void {
       expect(retried.map((e) => [e.error?.code, e.delayMs]).sort()).to.deep.equal([['ACTION_RETRY', 250], ['INVALID_DELAY', 50]]);
       expect((await app.transport.inspectQueue(`${env.Q}.retry.250`)).messageCount).to.equal(0);
       expect(await rejectionOf(app.transport.inspectQueue(`${env.Q}.retry.137`)), 'no queue per distinct delay').to.be.instanceOf(TopologyError);
+    });
+
+    it('a retry queue the broker refuses to declare fails only its own message, not a concurrent retry', async () => {
+      behaviour = (payload, c) => (c.attempt > 1 ? undefined : retryLater(payload.delay as number));
+      const app = await start([PolicyHandlers]);
+      // Someone declared the 250 ms bucket with other arguments: RabbitMQ refuses Warren's declaration.
+      await app.transport.declare({ queues: [{ name: `${env.Q}.retry.250`, arguments: { 'x-queue-type': 'classic', 'x-message-ttl': 999 } }] });
+      await Promise.all([app.publish(env.EX!, 'work', { delay: 137 }), app.publish(env.EX!, 'work', { delay: 400 })]);
+      const [rejected] = await deadLetters(app, 1);
+      expect(JSON.parse(rejected!.body.toString())).to.deep.equal({ delay: 137 });
+      expect(rejected!.properties.headers).to.include({ 'x-first-death-reason': 'rejected' });
+      await eventually(async () => expect(seen.filter((s) => s.attempt === 2).map((s) => s.payload.delay)).to.deep.equal([400]), 8000);
     });
 
     it(`dead-letters a message requeued more than ${MAX_REQUEUES} times with REQUEUE_LIMIT, on every broker version`, async () => {

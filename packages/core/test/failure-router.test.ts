@@ -1,0 +1,97 @@
+import 'reflect-metadata';
+import { expect } from 'chai';
+import { retryLater } from '../src/actions';
+import { planConsumer, DEFAULT_CONSUMER_SETTINGS, type ConsumerPlan } from '../src/consumer-plan';
+import { MessageContext } from '../src/context';
+import { Consumer } from '../src/decorators';
+import { HandlerError, PublishError, PublishTimeoutError } from '../src/errors';
+import type { Logger } from '../src/logger';
+import { getConsumers } from '../src/metadata';
+import { FailureRouter, MAX_FAILED_REPUBLISHES } from '../src/outcome';
+import { MemoryTransport } from '../src/transports/memory/transport';
+import type { Delivery, OutgoingMessage, PublishOptions, Transport } from '../src/transport';
+
+class Work {
+  @Consumer('work', 'w', { queue: 'work', message: Object, retry: { attempts: 3, delay: 100 } })
+  async on(payload: object) { void payload; }
+}
+
+/** The in-memory broker, with publishes that fail as a test says (the Transport seam, nothing patched). */
+class FlakyPublishes extends MemoryTransport {
+  fail: ((message: OutgoingMessage) => Error | undefined) | undefined;
+
+  override async publish(message: OutgoingMessage, options?: PublishOptions): Promise<void> {
+    const error = this.fail?.(message);
+    if (error) throw error;
+    return super.publish(message, options);
+  }
+}
+
+describe('FailureRouter (when a retry or dead-letter publish fails)', () => {
+  let transport: FlakyPublishes;
+  let plan: ConsumerPlan;
+  let router: FailureRouter;
+  const lines: string[] = [];
+  const logger: Logger = { debug() {}, info() {}, warn: (m) => lines.push(m), error: (m) => lines.push(m) };
+
+  const delivery = (messageId = 'm-1'): Delivery => ({ body: Buffer.from('{}'), properties: { messageId, headers: { tenant: 'acme' } }, exchange: 'work', routingKey: 'w', queue: 'work', redelivered: false });
+  const retry = (d: Delivery) => router.apply(plan, d, new MessageContext(d, 1), { kind: 'retry', delayMs: 100, error: new HandlerError('boom') });
+
+  beforeEach(async () => {
+    lines.length = 0;
+    transport = new FlakyPublishes();
+    await transport.connect();
+    plan = planConsumer(getConsumers(Work)[0]!, DEFAULT_CONSUMER_SETTINGS, {});
+    await transport.declare(plan.topology);
+    router = new FailureRouter(transport as Transport, logger, 0);
+  });
+
+  afterEach(() => transport.close());
+
+  it(`requeues a message whose retry publish times out at most ${MAX_FAILED_REPUBLISHES} times, then rejects it with a log line`, async () => {
+    transport.fail = (m) => new PublishTimeoutError(m.exchange, m.routingKey, 10);
+    const settlements = [];
+    for (let i = 0; i <= MAX_FAILED_REPUBLISHES; i++) settlements.push(await retry(delivery()));
+    expect(settlements).to.deep.equal([...Array(MAX_FAILED_REPUBLISHES).fill('requeue'), 'reject']);
+    expect(lines.at(-1)).to.equal(`could not retry the message (after ${MAX_FAILED_REPUBLISHES} requeues); rejecting it to the queue's dead-letter exchange, without Warren's reason headers`);
+  });
+
+  it('counts each message on its own, and starts again once a republish succeeds', async () => {
+    transport.fail = (m) => new PublishTimeoutError(m.exchange, m.routingKey, 10);
+    for (let i = 0; i < MAX_FAILED_REPUBLISHES; i++) await retry(delivery('a'));
+    expect(await retry(delivery('b'))).to.equal('requeue');
+    transport.fail = undefined;
+    expect(await retry(delivery('a'))).to.equal('ack');
+    transport.fail = (m) => new PublishTimeoutError(m.exchange, m.routingKey, 10);
+    expect(await retry(delivery('a'))).to.equal('requeue');
+  });
+
+  it('rejects at once when the publish can never succeed (CODEC: frame too large)', async () => {
+    transport.fail = (m) => new PublishError(`Publishing to exchange "${m.exchange}" failed (CODEC): frame size of 131100 bytes exceeds maximum of 131072`);
+    expect(await retry(delivery())).to.equal('reject');
+    expect(lines).to.deep.equal(['could not retry the message (the publish cannot succeed); rejecting it to the queue\'s dead-letter exchange, without Warren\'s reason headers']);
+  });
+
+  it('re-declares a deleted retry queue once, then parks the message in it', async () => {
+    await transport.deleteQueue('work.retry.100');
+    expect(await retry(delivery())).to.equal('ack');
+    expect((await transport.inspectQueue('work.retry.100')).messageCount).to.equal(1);
+    expect(lines[0]).to.equal('re-declared the retry queue after a publish found it missing');
+  });
+
+  it('rejects after one re-declaration that did not help (NOT_FOUND again)', async () => {
+    transport.fail = (m) => (m.exchange === 'warren.dead-letter' ? new PublishError('Publishing to exchange "warren.dead-letter" failed (NOT_FOUND): no exchange') : undefined);
+    const d = delivery();
+    expect(await router.apply(plan, d, new MessageContext(d, 3), { kind: 'dead-letter', error: new HandlerError('boom') })).to.equal('reject');
+    expect(lines).to.have.length(2);
+    expect(lines[1]).to.contain('could not dead-letter the message (the publish cannot succeed)');
+  });
+
+  it('rounds a delay the policy has no queue for up to the ladder, declaring that queue once', async () => {
+    const d = delivery();
+    const outcome = { kind: 'retry' as const, delayMs: 137, error: retryLater(137) };
+    expect(await router.apply(plan, d, new MessageContext(d, 1), outcome)).to.equal('ack');
+    expect(await router.apply(plan, d, new MessageContext(d, 1), outcome)).to.equal('ack');
+    expect((await transport.inspectQueue('work.retry.250')).messageCount).to.equal(2);
+  });
+});
