@@ -10,7 +10,7 @@ describe('warren topology', function () {
   it('prints exchanges → bindings → queues, with retry and dead-letter queues', async () => {
     const result = await runWarren(['topology', fixture('orders-service')]);
     expect(result.code, result.stderr).to.equal(0);
-    expect(result.stdout).to.contain('  shop.orders (direct)\n    order.created → shop.billing.order-created  (Billing.charge)  [dead letters → warren.dead-letter / shop.billing.order-created]');
+    expect(result.stdout).to.contain('  shop.orders (direct)\n    order.created → shop.billing.order-created  (Billing.charge)  [classic, dead letters → warren.dead-letter / shop.billing.order-created]');
     expect(result.stdout).to.contain('  warren.dead-letter (direct)\n    shop.billing.order-created → shop.billing.order-created.dlq  (dead letters of Billing.charge)');
     expect(result.stdout).to.contain('  shop.billing.order-created.retry.500 → shop.billing.order-created  [ttl 500 ms]');
     expect(result.stdout).to.contain('  shop.billing.order-created.retry.1000 → shop.billing.order-created  [ttl 1000 ms]');
