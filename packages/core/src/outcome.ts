@@ -3,7 +3,8 @@ import type { ConsumerPlan } from './consumer-plan';
 import { retryQueueSpec } from './consumer-topology';
 import { retryDelay } from './consumer-plan';
 import type { MessageContext } from './context';
-import { HandlerError, RequeueLimitError, WarrenError } from './errors';
+import { HandlerError, PublishError, RequeueLimitError, WarrenError } from './errors';
+import { FRAME_MAX, headerFrameSize } from './frame-size';
 import { describeThrown, errorHeaders, userHeaders } from './failure-headers';
 import type { Logger } from './logger';
 import { delayProblem, retryBucket } from './retry-delays';
@@ -180,6 +181,11 @@ export class FailureRouter {
   /** Publishes `message`; on failure re-declares once (`repair`) where that can help, else gives up in bounded steps. */
   private async republish(what: Republished, plan: ConsumerPlan, delivery: Delivery, context: MessageContext, message: OutgoingMessage, prepare?: () => Promise<void>, repair?: () => Promise<void>): Promise<Settlement> {
     const key = this.failures.keyOf(plan.queue, delivery);
+    const frameSize = headerFrameSize(message.properties);
+    if (frameSize > FRAME_MAX) {
+      // Never sent: RabbitMQ's client would refuse it (CODEC), possibly closing a shared channel.
+      return this.cannotRepublish(what, plan, context, key, new PublishError(`The ${what} copy does not fit in one frame (CODEC): its properties and headers take ${frameSize} bytes, more than ${FRAME_MAX}.`));
+    }
     let failure: unknown;
     try {
       await prepare?.();

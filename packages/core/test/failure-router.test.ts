@@ -72,6 +72,14 @@ describe('FailureRouter (when a retry or dead-letter publish fails)', () => {
     expect(lines).to.deep.equal(['could not retry the message (the publish cannot succeed); rejecting it to the queue\'s dead-letter exchange, without Warren\'s reason headers']);
   });
 
+  it('never sends a copy whose headers would not fit in one frame, and rejects the original', async () => {
+    const sent: OutgoingMessage[] = [];
+    transport.fail = (m) => { sent.push(m); return undefined; };
+    const d = { ...delivery(), properties: { messageId: 'big', headers: { pad: 'p'.repeat(131_072 - 200) } } };
+    expect(await retry(d)).to.equal('reject');
+    expect(sent).to.deep.equal([]);
+  });
+
   it('re-declares a deleted retry queue once, then parks the message in it', async () => {
     await transport.deleteQueue('work.retry.100');
     expect(await retry(delivery())).to.equal('ack');

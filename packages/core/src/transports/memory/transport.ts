@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ConnectionError, PublishError, RequestTimeoutError, UnroutableError, WarrenError } from '../../errors';
 import { MemoryBroker } from './broker';
-import { FRAME_MAX, headerFrameSize } from './frame-size';
+import { FRAME_MAX, headerFrameSize } from '../../frame-size';
 import { copyProperties } from './field-table';
 import { MemorySubscription } from './consumer';
 import type {

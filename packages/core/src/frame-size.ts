@@ -1,10 +1,11 @@
-import type { FieldTable, MessageProperties } from '../../transport';
+import type { FieldTable, MessageProperties } from './transport';
 
 /**
- * The frame size Warren negotiates with RabbitMQ (`frameMax` of the AMQP transport): a message's
- * properties travel in one content-header frame, so headers that do not fit make the client refuse
- * the publish (`CODEC`: "frame size of … bytes exceeds maximum"). The in-memory broker refuses the
- * same messages, so a test of what happens then runs on both brokers.
+ * The frame size Warren negotiates with RabbitMQ (`frameMax` of the AMQP transport, RabbitMQ's
+ * default `frame_max`): a message's properties travel in one content-header frame, so headers that
+ * do not fit make the client refuse the publish (`CODEC`: "frame size of … bytes exceeds maximum").
+ * The in-memory broker refuses the same messages, and the failure path checks its copies before
+ * sending them: on RabbitMQ a refused encode can close the publishing channel under other publishes.
  */
 export const FRAME_MAX = 131_072;
 
