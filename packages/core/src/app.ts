@@ -4,6 +4,7 @@ import { AmqpTransport } from './transports/amqp/transport';
 import { CodecRegistry, jsonCodec, type Codec } from './codec';
 import { DEFAULT_CONSUMER_SETTINGS, planConsumer, type ConsumerDefaults, type ConsumerPlan } from './consumer-plan';
 import { createHandlerResolver } from './handler-resolver';
+import { consumerTimeoutConflicts, DEFAULT_BROKER_CONSUMER_TIMEOUT_MS } from './handler-timeout';
 import { ConfigurationError } from './errors';
 import { jsonLogger, type Logger } from './logger';
 import { MemoryTransport } from './transports/memory/transport';
@@ -104,6 +105,9 @@ export class Warren {
       retry: options.retry ?? base.retry,
       validation: options.validation ?? base.validation,
       maxBodyBytes: options.maxBodyBytes ?? base.maxBodyBytes,
+      timeoutMs: options.handlerTimeoutMs ?? base.timeoutMs,
+      redeliveryLimit: options.redeliveryLimit ?? base.redeliveryLimit,
+      declare: options.declare ?? base.declare,
     };
     const consumers = collected.handlers.flatMap((h) => getConsumers(h).map((d) => planConsumer(withOverrides(d, options.consumers), defaults, env)));
     assertNoConflicts(consumers);
@@ -143,6 +147,7 @@ export class Warren {
         subscriptions.set(plan.id, await transport.subscribe({ queue: plan.queue, prefetch: plan.prefetch, concurrency: plan.concurrency, topology: plan.topology }, handler));
       }
       if (options.health) app.healthServer = await startHealthServer(() => app!.health(), options.health);
+      warnAboutConsumerTimeouts(consumers, options.brokerConsumerTimeoutMs, logger);
       for (const plan of consumers) {
         if (plan.validator && !plan.validator.compiled) logger.info('payload validated by class-validator (not compiled)', { consumer: plan.id, reason: plan.validator.fallbackReason });
       }
@@ -283,6 +288,13 @@ function loggedTransportEvents(logger: Logger, onError: (message: string) => voi
     onSettlementDropped: (queue, settlement) => logger.warn('a handler finished after its channel was lost; its message will be redelivered', { queue, settlement }),
     onError: (error) => { onError(error.message); logger.debug('transport error', { error: error.message }); },
   };
+}
+
+function warnAboutConsumerTimeouts(consumers: readonly ConsumerPlan[], brokerConsumerTimeoutMs = DEFAULT_BROKER_CONSUMER_TIMEOUT_MS, logger: Logger): void {
+  const queues = consumers.map((c) => ({ id: c.id, queue: c.queue, timeoutMs: c.timeoutMs, queueArguments: c.topology.queues?.find((q) => q.name === c.queue)?.arguments }));
+  for (const conflict of consumerTimeoutConflicts(queues, brokerConsumerTimeoutMs)) {
+    logger.warn('a handler timeout is not below the broker\'s consumer_timeout: a hung handler would be ended by the broker closing the channel (all its unacknowledged messages redelivered), not by Warren. Lower timeoutMs, or raise consumer_timeout and set brokerConsumerTimeoutMs to match', { ...conflict });
+  }
 }
 
 function createTransport(options: WarrenOptions, env: Record<string, string | undefined>, logger: Logger, events: TransportEvents): Transport {

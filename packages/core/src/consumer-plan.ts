@@ -3,6 +3,7 @@ import { ConfigurationError } from './errors';
 import type { ConsumerDefinition } from './metadata';
 import type { ConfigurableName, RetryPolicy } from './options';
 import type { ExchangeType, FieldTable, QueueSpec, Topology } from './transport';
+import { DEFAULT_HANDLER_TIMEOUT_MS, MAX_TIMEOUT_MS } from './handler-timeout';
 import { createPayloadValidator, type PayloadValidator, type ValidationSettings } from './validation';
 
 /** The dead-letter exchange Warren declares unless a consumer names another. */
@@ -15,6 +16,12 @@ export interface ConsumerDefaults {
   retry: RetryPolicy;
   validation: ValidationSettings;
   maxBodyBytes: number;
+  /** Handler timeout in ms. */
+  timeoutMs: number;
+  /** Unsettled redeliveries before `REDELIVERY_LIMIT`, or false. */
+  redeliveryLimit: number | false;
+  /** Declare the topology (true) or only check it passively (false). */
+  declare: boolean;
 }
 
 /** The defaults `Warren.start()` applies when neither the app nor the consumer sets a value. */
@@ -24,6 +31,9 @@ export const DEFAULT_CONSUMER_SETTINGS: Readonly<ConsumerDefaults> = Object.free
   retry: { attempts: 1 },
   validation: {},
   maxBodyBytes: 16 * 1024 * 1024,
+  timeoutMs: DEFAULT_HANDLER_TIMEOUT_MS,
+  redeliveryLimit: 5,
+  declare: true,
 });
 
 /** A `@Consumer` with every name resolved and every default applied: what the runtime runs and the CLI documents. */
@@ -50,6 +60,12 @@ export interface ConsumerPlan {
   /** Batch consumption: up to `size` messages or `timeMs` of waiting per handler call. */
   readonly batch?: { readonly size: number; readonly timeMs: number };
   readonly topology: Topology;
+  /** A handler call running longer is abandoned with `HANDLER_TIMEOUT`. */
+  readonly timeoutMs: number;
+  /** Unsettled redeliveries tolerated before `REDELIVERY_LIMIT`; false: no limit. */
+  readonly redeliveryLimit: number | false;
+  /** False: Warren declares nothing for this consumer and checks its topology passively at start. */
+  readonly declare: boolean;
 }
 
 const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
@@ -105,13 +121,19 @@ export function planConsumer(definition: ConsumerDefinition, defaults: ConsumerD
     queue: dl.queue === false ? undefined : dl.queue ? resolveName(dl.queue, env, `dead-letter queue of ${id}`) : `${queue}.dlq`,
   };
 
+  const timeoutMs = options.timeoutMs ?? defaults.timeoutMs;
+  if (!(Number.isInteger(timeoutMs) && timeoutMs >= 1 && timeoutMs <= MAX_TIMEOUT_MS)) throw new ConfigurationError(`${id}: timeoutMs must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS} (got ${timeoutMs}).`);
+  const redeliveryLimit = options.redeliveryLimit ?? defaults.redeliveryLimit;
+  if (redeliveryLimit !== false && !(Number.isInteger(redeliveryLimit) && redeliveryLimit >= 1 && redeliveryLimit <= 1000)) throw new ConfigurationError(`${id}: redeliveryLimit must be a whole number from 1 to 1000, or false (got ${redeliveryLimit}).`);
+
   const validator = payloadType ? createPayloadValidator(payloadType as new () => unknown, { ...defaults.validation, ...options.validation }) : undefined;
 
   return {
     id, definition, exchange, exchangeType, routingKeys, queue, prefetch, concurrency, shape, payloadType, validator, retry, retryQueues, deadLetter,
     maxBodyBytes: options.maxBodyBytes ?? defaults.maxBodyBytes,
     scope: options.scope ?? 'app',
-    batch,
+    batch, timeoutMs, redeliveryLimit,
+    declare: options.declare ?? defaults.declare,
     topology: topologyOf({ exchange, exchangeType, routingKeys, queue, retryQueues, deadLetter }, definition),
   };
 }

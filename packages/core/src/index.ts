@@ -18,7 +18,7 @@ export { MessageAction, ack, reject, requeue, retryLater } from './actions';
 export type { ActionKind } from './actions';
 export {
   WarrenError, ConfigurationError, ConnectionError, TopologyError, DecodeError, PayloadValidationError, UnroutableError,
-  PublishTimeoutError, PublishError, RequestTimeoutError, RemoteError, HandlerError, summarizeIssues,
+  PublishTimeoutError, PublishError, RequestTimeoutError, RemoteError, HandlerError, HandlerTimeoutError, RedeliveryLimitError, summarizeIssues,
 } from './errors';
 export type { ValidationIssue } from './errors';
 export { CodecRegistry, decodeBody, jsonCodec, textCodec } from './codec';
