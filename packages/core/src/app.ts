@@ -4,6 +4,7 @@ import { AmqpTransport } from './transports/amqp/transport';
 import { CodecRegistry, jsonCodec, type Codec } from './codec';
 import { DEFAULT_CONSUMER_SETTINGS, planConsumer, type ConsumerDefaults, type ConsumerPlan } from './consumer-plan';
 import { createHandlerResolver } from './handler-resolver';
+import { guardRedeliveries } from './redelivery-guard';
 import { consumerTimeoutConflicts, DEFAULT_BROKER_CONSUMER_TIMEOUT_MS } from './handler-timeout';
 import { ConfigurationError } from './errors';
 import { jsonLogger, type Logger } from './logger';
@@ -143,7 +144,7 @@ export class Warren {
       const resolveHandler = createHandlerResolver(container);
       for (const plan of consumers) {
         if (plan.scope === 'app') resolveHandler(plan, undefined as never); // fail at start if a dependency is missing
-        const handler = createDeliveryHandler(plan, { codecs, transport, failures, logger, middleware: consumeMiddleware, resolveHandler, onSettled });
+        const handler = guardRedeliveries(plan, { transport, failures, logger, onSettled }, createDeliveryHandler(plan, { codecs, transport, failures, logger, middleware: consumeMiddleware, resolveHandler, onSettled }));
         subscriptions.set(plan.id, await transport.subscribe({ queue: plan.queue, prefetch: plan.prefetch, concurrency: plan.concurrency, topology: plan.topology }, handler));
       }
       if (options.health) app.healthServer = await startHealthServer(() => app!.health(), options.health);

@@ -41,7 +41,8 @@ export class MessageContext {
     this.queue = delivery.queue;
     this.redelivered = delivery.redelivered;
     this.attempt = attempt;
-    const retried = attempt > 1 && typeof headers['x-warren-original-exchange'] === 'string';
+    // Retries and redelivery-guard copies (x-warren-redeliveries) come back through the default exchange.
+    const retried = (attempt > 1 || typeof headers['x-warren-redeliveries'] === 'number') && typeof headers['x-warren-original-exchange'] === 'string';
     this.exchange = retried ? (headers['x-warren-original-exchange'] as string) : delivery.exchange;
     this.routingKey = retried && typeof headers['x-warren-original-routing-key'] === 'string' ? (headers['x-warren-original-routing-key'] as string) : delivery.routingKey;
   }
