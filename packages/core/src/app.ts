@@ -146,6 +146,11 @@ export class Warren {
         if (plan.scope === 'app') resolveHandler(plan, undefined as never); // fail at start if a dependency is missing
         const handler = guardRedeliveries(plan, { transport, failures, logger, onSettled }, createDeliveryHandler(plan, { codecs, transport, failures, logger, middleware: consumeMiddleware, resolveHandler, onSettled }));
         subscriptions.set(plan.id, await transport.subscribe({ queue: plan.queue, prefetch: plan.prefetch, concurrency: plan.concurrency, topology: plan.topology }, handler));
+        if (plan.redeliveredQueue) {
+          // One at a time: a message that may kill the process runs with nothing else held (redelivery-guard.ts).
+          const parking = plan.topology.queues!.find((q) => q.name === plan.redeliveredQueue)!;
+          subscriptions.set(`${plan.id} (redelivered)`, await transport.subscribe({ queue: parking.name, prefetch: 1, concurrency: 1, topology: { queues: [parking] } }, handler));
+        }
       }
       if (options.health) app.healthServer = await startHealthServer(() => app!.health(), options.health);
       warnAboutConsumerTimeouts(consumers, options.brokerConsumerTimeoutMs, logger);

@@ -66,6 +66,8 @@ export interface ConsumerPlan {
   readonly redeliveryLimit: number | false;
   /** False: Warren declares nothing for this consumer and checks its topology passively at start. */
   readonly declare: boolean;
+  /** Where messages that came back unsettled wait their turn, one at a time (see redelivery-guard.ts). */
+  readonly redeliveredQueue?: string;
 }
 
 const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
@@ -128,13 +130,20 @@ export function planConsumer(definition: ConsumerDefinition, defaults: ConsumerD
 
   const validator = payloadType ? createPayloadValidator(payloadType as new () => unknown, { ...defaults.validation, ...options.validation }) : undefined;
 
+  const topology = topologyOf({ exchange, exchangeType, routingKeys, queue, retryQueues, deadLetter }, definition);
+  const ownQueue = topology.queues!.find((q) => q.name === queue)!;
+  // Exclusive, auto-delete and transient queues do not outlive their consumer: nothing to guard.
+  const guarded = redeliveryLimit !== false && ownQueue.durable !== false && !ownQueue.exclusive && !ownQueue.autoDelete;
+  const redeliveredQueue = guarded ? `${queue}.redelivered` : undefined;
+  if (redeliveredQueue) topology.queues!.push(redeliveredQueueSpec(redeliveredQueue, ownQueue));
+
   return {
-    id, definition, exchange, exchangeType, routingKeys, queue, prefetch, concurrency, shape, payloadType, validator, retry, retryQueues, deadLetter,
+    id, definition, exchange, exchangeType, routingKeys, queue, prefetch, concurrency, shape, payloadType, validator, retry, retryQueues, deadLetter, redeliveredQueue,
     maxBodyBytes: options.maxBodyBytes ?? defaults.maxBodyBytes,
     scope: options.scope ?? 'app',
     batch, timeoutMs, redeliveryLimit,
     declare: options.declare ?? defaults.declare,
-    topology: topologyOf({ exchange, exchangeType, routingKeys, queue, retryQueues, deadLetter }, definition),
+    topology,
   };
 }
 
@@ -168,6 +177,17 @@ function normaliseRetry(policy: RetryPolicy, id: string): Required<RetryPolicy> 
 export function retryQueueSpec(name: string, delay: number, consumerQueue: string, queueType: 'classic' | 'quorum' | undefined): QueueSpec {
   const args: FieldTable = { 'x-message-ttl': delay, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': consumerQueue };
   if (queueType === 'quorum') Object.assign(args, { 'x-queue-type': 'quorum', 'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish' });
+  return { name, durable: true, arguments: args };
+}
+
+/**
+ * The queue where the redelivery guard parks messages that came back unsettled, consumed one at a
+ * time: the consumer's queue type and dead-letter route, durable, nothing else (no TTL, no length limit).
+ */
+export function redeliveredQueueSpec(name: string, consumerQueue: QueueSpec): QueueSpec {
+  const own = consumerQueue.arguments ?? {};
+  const args: FieldTable = { 'x-dead-letter-exchange': own['x-dead-letter-exchange'], 'x-dead-letter-routing-key': own['x-dead-letter-routing-key'] };
+  if (own['x-queue-type'] !== undefined) args['x-queue-type'] = own['x-queue-type'];
   return { name, durable: true, arguments: args };
 }
 

@@ -5,32 +5,32 @@ import type { Logger } from './logger';
 import type { FailureRouter } from './outcome';
 import type { SettledEvent } from './pipeline';
 import type { Delivery, DeliveryHandler, Settlement, Transport } from './transport';
-import { SuspectGate } from './suspect-gate';
 
 /**
- * The redelivery guard: a message whose handler kills the process (out of memory, a native crash,
+ * The redelivery guard. A message whose handler kills the process (out of memory, a native crash,
  * `process.exit`) comes back to the next instance, which dies too. Warren counts the deliveries of
  * a message that ended without it settling them, and past the consumer's `redeliveryLimit` it
  * dead-letters the message with `REDELIVERY_LIMIT` instead of running the handler again.
  *
- * Where the count lives:
- * - quorum queues: the broker's `x-delivery-count` header, which it increments whenever a delivery
- *   ends unsettled (and, on RabbitMQ 3.x, on every requeue as well).
- * - classic queues and the in-memory broker keep no count that survives the death of the consumer:
- *   only the `redelivered` flag. When a delivery arrives with `redelivered` set, Warren publishes a
- *   copy to the same queue (default exchange, routing key = queue name, confirmed, mandatory) with
- *   its own count `x-warren-redeliveries` incremented, then acks the original, before any handler
- *   runs. The copy arrives with the flag cleared, so each death is counted once. The price: such a
- *   message moves to the back of the queue, and one confirmed publish per redelivery.
+ * Counting. A delivery that comes back unsettled has `redelivered` set; on a quorum queue the
+ * broker also counts in `x-delivery-count` (which RabbitMQ 3.x raises on requeues too). Classic
+ * queues keep no count that survives the consumer's death. So Warren keeps its own, in the header
+ * `x-warren-redeliveries`, on a copy: a redelivered message is published (confirmed, mandatory,
+ * default exchange) to the consumer's `<queue>.redelivered` queue with the count raised, and the
+ * original is acked, before any handler runs.
+ *
+ * Isolation. `<queue>.redelivered` is consumed one message at a time (prefetch 1). The deaths that
+ * bring a message back count every message the process held, also those it had only prefetched;
+ * in the main queue a message right behind a crashing one would come back with it every time. In
+ * the redelivered queue only the one message running is held: a message counts a death there only
+ * when it was running. An innocent message is counted at most once (when it was held in the main
+ * queue beside the crashing one) — unless the process dies for other reasons.
  *
  * A publisher can forge either header, but only upwards: that dead-letters its own message sooner,
- * it never makes one loop.
- *
- * A message with a count (a suspect) is run alone (see suspect-gate.ts), so the handlers running
- * beside a crashing message do not die with it every time.
+ * it never makes one loop. If the copy cannot be published the message is handled uncounted (logged).
  */
 
-/** Warren's own count of unsettled deliveries, on classic queues. */
+/** Warren's own count of deliveries that ended unsettled. */
 export const REDELIVERY_HEADER = 'x-warren-redeliveries';
 
 /** No count above this is believed (forged headers). */
@@ -43,16 +43,19 @@ export interface RedeliveryGuardDeps {
   onSettled?(event: SettledEvent): void;
 }
 
-/** How many times this delivery's message was delivered before without being settled, as far as the headers say. */
-export function redeliveriesOf(delivery: Delivery, quorum: boolean): number {
-  const headers = delivery.properties.headers;
-  if (!headers) return 0;
-  let count = 0;
+/**
+ * How many deliveries of this message ended unsettled, this one's predecessor included: Warren's
+ * count from earlier copies, plus the deaths in the queue it came from (the `redelivered` flag, or
+ * the broker's `x-delivery-count` on a quorum queue).
+ */
+export function redeliveriesOf(delivery: Delivery, quorum: boolean): { total: number; here: number } {
+  const headers = delivery.properties.headers ?? {};
   const own = headers[REDELIVERY_HEADER];
-  if (typeof own === 'number' && Number.isInteger(own) && own > 0) count = own;
+  const before = typeof own === 'number' && Number.isInteger(own) && own > 0 ? Math.min(own, MAX_COUNT) : 0;
+  let here = delivery.redelivered ? 1 : 0;
   const broker = headers['x-delivery-count'];
-  if (quorum && typeof broker === 'number' && Number.isInteger(broker) && broker > count) count = broker;
-  return Math.min(count, MAX_COUNT);
+  if (quorum && typeof broker === 'number' && Number.isInteger(broker) && broker > here) here = Math.min(broker, MAX_COUNT);
+  return { total: before + here, here };
 }
 
 /** True when the consumer's queue is a quorum queue (the broker counts deliveries). */
@@ -60,12 +63,12 @@ export function isQuorumQueue(plan: Pick<ConsumerPlan, 'queue' | 'topology'>): b
   return plan.topology.queues?.find((q) => q.name === plan.queue)?.arguments?.['x-queue-type'] === 'quorum';
 }
 
-/** Wraps a consumer's delivery handler with the redelivery guard (and the suspect gate). */
+/** Wraps a consumer's delivery handler (for its queue and its redelivered queue) with the guard. */
 export function guardRedeliveries(plan: ConsumerPlan, deps: RedeliveryGuardDeps, handler: DeliveryHandler): DeliveryHandler {
   const limit = plan.redeliveryLimit;
-  if (limit === false) return handler;
+  const parking = plan.redeliveredQueue;
+  if (limit === false || parking === undefined) return handler;
   const quorum = isQuorumQueue(plan);
-  const gate = new SuspectGate();
   const { logger } = deps;
 
   const deadLetter = async (delivery: Delivery, count: number): Promise<Settlement> => {
@@ -82,32 +85,26 @@ export function guardRedeliveries(plan: ConsumerPlan, deps: RedeliveryGuardDeps,
     return settlement;
   };
 
-  /** Classic queues: the copy with the count goes back to the queue; the original is acked. */
-  const recount = async (delivery: Delivery, count: number): Promise<boolean> => {
+  const park = async (delivery: Delivery, count: number): Promise<boolean> => {
     try {
       await deps.transport.publish({
-        exchange: '', routingKey: plan.queue, body: delivery.body, mandatory: true,
-        properties: { ...delivery.properties, headers: { ...origin(delivery), ...withoutBrokerHeaders(delivery.properties.headers), [REDELIVERY_HEADER]: count } },
+        exchange: '', routingKey: parking, body: delivery.body, mandatory: true,
+        properties: { ...delivery.properties, headers: { ...origin(delivery, parking), ...withoutBrokerHeaders(delivery.properties.headers), [REDELIVERY_HEADER]: count } },
       });
-      logger.warn('a message came back unsettled (the process holding it stopped); requeued with its count', { consumer: plan.id, messageId: delivery.properties.messageId, redeliveries: count, limit });
+      logger.warn('a message came back unsettled (the process holding it stopped); it waits in the redelivered queue', { consumer: plan.id, messageId: delivery.properties.messageId, redeliveries: count, limit, queue: parking });
       return true;
     } catch (error) {
-      // Fail open: the message is handled uncounted this time rather than held or lost.
-      logger.error('could not requeue a redelivered message with its count; handling it uncounted', { consumer: plan.id, messageId: delivery.properties.messageId, error: (error as Error).message });
+      // Fail open: handled uncounted this time, rather than held or lost.
+      logger.error('could not move a redelivered message to the redelivered queue; handling it uncounted', { consumer: plan.id, messageId: delivery.properties.messageId, error: (error as Error).message });
       return false;
     }
   };
 
   return async function guardedDelivery(delivery: Delivery): Promise<Settlement> {
-    let count = redeliveriesOf(delivery, quorum);
-    if (!quorum && delivery.redelivered) {
-      count += 1;
-      if (count > limit) return deadLetter(delivery, count);
-      if (await recount(delivery, count)) return 'ack';
-    } else if (count > limit) {
-      return deadLetter(delivery, count);
-    }
-    return gate.run(count > 0, () => handler(delivery));
+    const { total, here } = redeliveriesOf(delivery, quorum);
+    if (total > limit) return deadLetter(delivery, total);
+    if (here > 0 && (await park(delivery, total))) return 'ack';
+    return handler(delivery);
   };
 }
 
@@ -115,8 +112,8 @@ export function guardRedeliveries(plan: ConsumerPlan, deps: RedeliveryGuardDeps,
  * The copy travels through the default exchange, so it records where the message was first
  * published, as Warren's retries do (headers already on the message take precedence).
  */
-function origin(delivery: Delivery): Record<string, string> {
-  if (delivery.exchange === '' && delivery.routingKey === delivery.queue) return {};
+function origin(delivery: Delivery, parking: string): Record<string, string> {
+  if (delivery.exchange === '' && (delivery.routingKey === delivery.queue || delivery.routingKey === parking)) return {};
   return { 'x-warren-original-exchange': delivery.exchange, 'x-warren-original-routing-key': delivery.routingKey };
 }
 

@@ -5,7 +5,6 @@ import { DEFAULT_CONSUMER_SETTINGS, planConsumer, type ConsumerPlan } from '../s
 import { getConsumers } from '../src/metadata';
 import { FailureRouter } from '../src/outcome';
 import { guardRedeliveries, REDELIVERY_HEADER } from '../src/redelivery-guard';
-import { SuspectGate } from '../src/suspect-gate';
 import { RecordingLogger } from './faults/service';
 
 class ClassicJobs {
@@ -37,11 +36,11 @@ function delivery(queue: string, redelivered: boolean, headers?: FieldTable): De
 
 describe('Redelivery guard', () => {
   describe('on a classic queue (Warren counts)', () => {
-    it('requeues a redelivered message with its count incremented, acks the original, and does not run the handler', async () => {
+    it('moves a redelivered message to the redelivered queue with its count, acks the original, and does not run the handler', async () => {
       const { transport, handle, ran } = await guarded(ClassicJobs);
       expect(await handle(delivery('guard.classic', true))).to.equal('ack');
       expect(ran).to.have.length(0);
-      const copy = await transport.get('guard.classic');
+      const copy = await transport.get('guard.classic.redelivered');
       expect(copy!.properties.headers).to.include({ [REDELIVERY_HEADER]: 1, 'x-warren-original-exchange': 'jobs', 'x-warren-original-routing-key': 'job' });
       expect(copy!.properties.messageId).to.equal('m1');
       expect(copy!.redelivered).to.equal(false);
@@ -65,7 +64,7 @@ describe('Redelivery guard', () => {
       expect(dead!.properties.headers).to.include({ 'x-warren-error-code': 'REDELIVERY_LIMIT', 'x-warren-consumer': 'ClassicJobs.run', 'x-warren-original-queue': 'guard.classic' });
       expect(String(dead!.properties.headers!['x-warren-error-message'])).to.contain('delivered 5 times');
       expect(events.map((e) => [e.outcome, e.error?.code])).to.deep.equal([['dead-lettered', 'REDELIVERY_LIMIT']]);
-      expect(await transport.get('guard.classic'), 'no copy requeued').to.equal(undefined);
+      expect(await transport.get('guard.classic.redelivered'), 'no copy requeued').to.equal(undefined);
       await dead!.ack();
       await transport.close();
     });
@@ -82,12 +81,20 @@ describe('Redelivery guard', () => {
   });
 
   describe('on a quorum queue (the broker counts)', () => {
-    it('runs a message up to the limit from x-delivery-count without requeueing a copy', async () => {
+    it('counts with x-delivery-count: moves a message up to the limit to the redelivered queue, adding the broker\'s count to its own', async () => {
       const { transport, handle, ran } = await guarded(QuorumJobs);
-      expect(await handle(delivery('guard.quorum', true, { 'x-delivery-count': 3 }))).to.equal('ack');
-      expect(ran).to.have.length(1);
-      expect((await transport.inspectQueue('guard.quorum')).messageCount).to.equal(0);
+      expect(await handle(delivery('guard.quorum', true, { 'x-delivery-count': 2, [REDELIVERY_HEADER]: 1 }))).to.equal('ack');
+      expect(ran).to.have.length(0);
+      const copy = await transport.get('guard.quorum.redelivered');
+      expect(copy!.properties.headers).to.include({ [REDELIVERY_HEADER]: 3 });
+      expect(copy!.properties.headers).not.to.have.property('x-delivery-count');
       await transport.close();
+    });
+
+    it('declares the redelivered queue as a quorum queue with the consumer\'s dead-letter route', async () => {
+      const { plan } = await guarded(QuorumJobs);
+      const spec = plan.topology.queues!.find((q) => q.name === 'guard.quorum.redelivered')!;
+      expect(spec.arguments).to.deep.equal({ 'x-queue-type': 'quorum', 'x-dead-letter-exchange': 'warren.dead-letter', 'x-dead-letter-routing-key': 'guard.quorum' });
     });
 
     it('dead-letters with REDELIVERY_LIMIT when x-delivery-count passes the limit', async () => {
@@ -97,47 +104,6 @@ describe('Redelivery guard', () => {
       const dead = await transport.get('guard.quorum.dlq');
       expect(dead!.properties.headers).to.include({ 'x-warren-error-code': 'REDELIVERY_LIMIT' });
       await transport.close();
-    });
-  });
-
-  describe('SuspectGate', () => {
-    const tick = (ms = 5) => new Promise((resolve) => setTimeout(resolve, ms));
-
-    it('runs a suspect alone, after the running deliveries, and the newest suspect first', async () => {
-      const gate = new SuspectGate(5, 10_000);
-      const log: string[] = [];
-      let running = 0;
-      let most = 0;
-      const task = (name: string, ms: number) => async () => {
-        running++;
-        most = Math.max(most, running);
-        log.push(`start ${name} with ${running - 1} others`);
-        await tick(ms);
-        running--;
-      };
-      const all = [gate.run(false, task('a', 30)), gate.run(false, task('b', 30)), gate.run(true, task('s1', 5)), gate.run(true, task('s2', 5))];
-      await Promise.all(all);
-      expect(log).to.deep.equal(['start a with 0 others', 'start b with 1 others', 'start s2 with 0 others', 'start s1 with 0 others']);
-    });
-
-    it('holds new ordinary deliveries once a suspect has waited too long, so it is not starved', async () => {
-      const gate = new SuspectGate(5, 50);
-      const log: string[] = [];
-      let stop = false;
-      // A steady stream of overlapping ordinary deliveries: the consumer is never idle on its own.
-      const stream = (async () => {
-        const pending: Promise<void>[] = [];
-        while (!stop) {
-          pending.push(gate.run(false, async () => { await tick(20); }));
-          await tick(5);
-        }
-        await Promise.all(pending);
-      })();
-      await tick(20);
-      await gate.run(true, async () => { log.push('suspect ran'); });
-      stop = true;
-      await stream;
-      expect(log).to.deep.equal(['suspect ran']);
     });
   });
 });
