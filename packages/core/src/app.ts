@@ -5,6 +5,7 @@ import { CodecRegistry, jsonCodec, type Codec } from './codec';
 import { DEFAULT_CONSUMER_SETTINGS, planConsumer, type ConsumerDefaults, type ConsumerPlan } from './consumer-plan';
 import { createHandlerResolver } from './handler-resolver';
 import { guardRedeliveries } from './redelivery-guard';
+import { assertTopologyExists } from './passive-topology';
 import { consumerTimeoutConflicts, DEFAULT_BROKER_CONSUMER_TIMEOUT_MS } from './handler-timeout';
 import { ConfigurationError } from './errors';
 import { jsonLogger, type Logger } from './logger';
@@ -83,6 +84,8 @@ export class Warren {
     readonly logger: Logger,
     private readonly shutdownTimeoutMs: number,
     private readonly publishing: PublishingDeps,
+    /** The app-wide `declare` setting, for publishers bound after start. */
+    private readonly declareTopology: boolean,
   ) {}
 
   /** Every bound publisher class with its exchange resolved. */
@@ -135,21 +138,27 @@ export class Warren {
         appId: options.name,
         middleware: publishMiddleware,
       };
-      if (publishers.length) await transport.declare({ exchanges: publishers.filter((p) => p.exchange.name !== '').map((p) => p.exchange) });
+      const declares = (p: PublisherPlan) => getPublisher(p.publisherClass)!.options.declare ?? options.declare ?? true;
+      await assertTopologyExists(transport, [
+        ...consumers.filter((c) => !c.declare).map((c) => ({ neededBy: c.id, topology: c.topology })),
+        ...publishers.filter((p) => !declares(p)).map((p) => ({ neededBy: p.publisherClass.name, topology: { exchanges: [p.exchange] } })),
+      ]);
+      const declared = publishers.filter((p) => declares(p) && p.exchange.name !== '').map((p) => p.exchange);
+      if (declared.length) await transport.declare({ exchanges: declared });
       for (const plan of publishers) {
         container.registerInstance(plan.publisherClass, createBoundPublisher(getPublisher(plan.publisherClass)!, plan, publishing));
       }
-      app = new Warren(transport, container, consumers, publishers, subscriptions, logger, options.shutdownTimeoutMs ?? 30_000, publishing);
+      app = new Warren(transport, container, consumers, publishers, subscriptions, logger, options.shutdownTimeoutMs ?? 30_000, publishing, options.declare ?? true);
       const failures = new FailureRouter(transport, logger);
       const resolveHandler = createHandlerResolver(container);
       for (const plan of consumers) {
         if (plan.scope === 'app') resolveHandler(plan, undefined as never); // fail at start if a dependency is missing
         const handler = guardRedeliveries(plan, { transport, failures, logger, onSettled }, createDeliveryHandler(plan, { codecs, transport, failures, logger, middleware: consumeMiddleware, resolveHandler, onSettled }));
-        subscriptions.set(plan.id, await transport.subscribe({ queue: plan.queue, prefetch: plan.prefetch, concurrency: plan.concurrency, topology: plan.topology }, handler));
+        subscriptions.set(plan.id, await transport.subscribe({ queue: plan.queue, prefetch: plan.prefetch, concurrency: plan.concurrency, topology: plan.declare ? plan.topology : undefined }, handler));
         if (plan.redeliveredQueue) {
           // One at a time: a message that may kill the process runs with nothing else held (redelivery-guard.ts).
           const parking = plan.topology.queues!.find((q) => q.name === plan.redeliveredQueue)!;
-          subscriptions.set(`${plan.id} (redelivered)`, await transport.subscribe({ queue: parking.name, prefetch: 1, concurrency: 1, topology: { queues: [parking] } }, handler));
+          subscriptions.set(`${plan.id} (redelivered)`, await transport.subscribe({ queue: parking.name, prefetch: 1, concurrency: 1, topology: plan.declare ? { queues: [parking] } : undefined }, handler));
         }
       }
       if (options.health) app.healthServer = await startHealthServer(() => app!.health(), options.health);
@@ -210,8 +219,11 @@ export class Warren {
 
   private bindPublisher(definition: PublisherDefinition): void {
     const plan = planPublisher(definition, this.publishing.env);
-    const declared = plan.exchange.name === '' ? Promise.resolve() : this.transport.declare({ exchanges: [plan.exchange] });
-    declared.catch((error: Error) => this.logger.error('could not declare a publisher exchange', { exchange: plan.exchange.name, error: error.message }));
+    const declare = definition.options.declare ?? this.declareTopology;
+    const declared = plan.exchange.name === '' ? Promise.resolve()
+      : declare ? this.transport.declare({ exchanges: [plan.exchange] })
+        : assertTopologyExists(this.transport, [{ neededBy: definition.publisherClass.name, topology: { exchanges: [plan.exchange] } }]);
+    declared.catch((error: Error) => this.logger.error(declare ? 'could not declare a publisher exchange' : 'a publisher exchange is missing (declare: false)', { exchange: plan.exchange.name, error: error.message }));
     this.container.registerInstance(definition.publisherClass, createBoundPublisher(definition, plan, { ...this.publishing, declared }));
     this.publisherPlans.push(plan);
   }

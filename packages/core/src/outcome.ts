@@ -110,7 +110,8 @@ export class FailureRouter {
     if (known) return known;
     // A delay chosen by the handler (`retryLater(ms)`) gets its own TTL queue, declared once.
     const name = `${plan.queue}.retry.${delayMs}`;
-    if (!this.declaredRetryQueues.has(name)) {
+    // declare: false — the administrator created the queues (warren topology --print lists the policy's delays).
+    if (plan.declare && !this.declaredRetryQueues.has(name)) {
       await this.transport.declare({ queues: [retryQueueSpec(name, delayMs, plan.queue, plan.definition.options.queueType)] });
       this.declaredRetryQueues.add(name);
     }

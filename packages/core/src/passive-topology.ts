@@ -1,0 +1,71 @@
+import { ConnectionError, TopologyError, WarrenError } from './errors';
+import type { Topology, Transport } from './transport';
+
+/**
+ * `declare: false`: for users without configure permission. Warren declares nothing and checks, with
+ * passive declares (which need no configure permission), that every exchange and queue it would
+ * have declared exists. Everything missing is reported at once, in one `TopologyError`, instead of
+ * an `ACCESS_REFUSED` on the first declaration.
+ *
+ * What AMQP cannot check without configure permission: an existing queue's or exchange's type and
+ * arguments, and bindings (there is no passive bind). `warren topology --print` emits the exact
+ * definitions to create; importing them is what makes the rest right.
+ */
+
+/** One thing the app needs that the broker does not have. */
+export interface MissingTopology {
+  kind: 'exchange' | 'queue';
+  name: string;
+  /** Who needs it: `Class.method` of a consumer, or a publisher class. */
+  neededBy: string;
+}
+
+/** The predeclared exchanges: always there, never checked. */
+function predeclared(exchange: string): boolean {
+  return exchange === '' || exchange.startsWith('amq.');
+}
+
+/**
+ * Passively checks each topology's exchanges and queues; resolves with everything missing.
+ * Errors other than "not found" (a lost connection, a refused read permission) are thrown as they are.
+ */
+export async function findMissingTopology(transport: Transport, needs: ReadonlyArray<{ neededBy: string; topology: Topology }>): Promise<MissingTopology[]> {
+  const missing: MissingTopology[] = [];
+  const seen = new Set<string>();
+  for (const { neededBy, topology } of needs) {
+    for (const exchange of topology.exchanges ?? []) {
+      if (predeclared(exchange.name) || seen.has(`e:${exchange.name}`)) continue;
+      seen.add(`e:${exchange.name}`);
+      if (!(await exists(() => transport.inspectExchange(exchange.name)))) missing.push({ kind: 'exchange', name: exchange.name, neededBy });
+    }
+    for (const queue of topology.queues ?? []) {
+      if (seen.has(`q:${queue.name}`)) continue;
+      seen.add(`q:${queue.name}`);
+      if (!(await exists(() => transport.inspectQueue(queue.name)))) missing.push({ kind: 'queue', name: queue.name, neededBy });
+    }
+  }
+  return missing;
+}
+
+/** Throws one `TopologyError` listing everything missing; resolves when nothing is. */
+export async function assertTopologyExists(transport: Transport, needs: ReadonlyArray<{ neededBy: string; topology: Topology }>): Promise<void> {
+  if (needs.length === 0) return;
+  const missing = await findMissingTopology(transport, needs);
+  if (missing.length === 0) return;
+  const lines = missing.map((m) => `  - ${m.kind} "${m.name}" (needed by ${m.neededBy})`);
+  throw new TopologyError(
+    `declare: false, and ${missing.length} exchange(s) / queue(s) the app needs do not exist on the broker:\n${lines.join('\n')}\n` +
+    'An administrator must create them (with their bindings): `warren topology <service entry> --print` emits them as definitions for `rabbitmqctl import_definitions`.',
+  );
+}
+
+async function exists(inspect: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await inspect();
+    return true;
+  } catch (error) {
+    if (error instanceof ConnectionError || !(error instanceof WarrenError)) throw error;
+    if (error instanceof TopologyError && error.message.includes('(NOT_FOUND)')) return false;
+    throw error;
+  }
+}
