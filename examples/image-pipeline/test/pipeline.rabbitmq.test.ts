@@ -17,7 +17,7 @@ describeWithBroker('image-pipeline', () => {
   });
   after(async () => {
     if (!app) return; // skipped: no broker
-    for (const queue of [summaries, `${env.IMAGES_EXCHANGE}.thumbnailer`, `${env.IMAGES_EXCHANGE}.thumbnailer.dlq`]) await app.transport.deleteQueue(queue).catch(() => undefined);
+    for (const queue of [summaries, `${env.IMAGES_EXCHANGE}.thumbnailer`, `${env.IMAGES_EXCHANGE}.thumbnailer.dlq`, `${env.IMAGES_EXCHANGE}.thumbnailer.redelivered`]) await app.transport.deleteQueue(queue).catch(() => undefined);
     for (const exchange of Object.values(env)) await app.transport.deleteExchange(exchange).catch(() => undefined);
     await app.close();
   });

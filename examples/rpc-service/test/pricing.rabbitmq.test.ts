@@ -13,7 +13,7 @@ describeWithBroker('rpc-service', () => {
   });
   after(async () => {
     if (!app) return; // skipped: no broker
-    for (const queue of ['quotes', 'quotes.dlq']) await app.transport.deleteQueue(`${env.PRICING_EXCHANGE}.${queue}`).catch(() => undefined);
+    for (const queue of ['quotes', 'quotes.dlq', 'quotes.redelivered']) await app.transport.deleteQueue(`${env.PRICING_EXCHANGE}.${queue}`).catch(() => undefined);
     await app.transport.deleteExchange(env.PRICING_EXCHANGE).catch(() => undefined);
     await app.close();
   });

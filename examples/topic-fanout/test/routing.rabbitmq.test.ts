@@ -18,7 +18,7 @@ describeWithBroker('topic-fanout', () => {
   });
   after(async () => {
     if (!app) return; // skipped: no broker
-    for (const queue of app.consumers.flatMap((c) => [c.queue, `${c.queue}.dlq`])) await app.transport.deleteQueue(queue).catch(() => undefined);
+    for (const queue of app.consumers.flatMap((c) => [c.queue, `${c.queue}.dlq`, `${c.queue}.redelivered`])) await app.transport.deleteQueue(queue).catch(() => undefined);
     for (const exchange of Object.values(env)) await app.transport.deleteExchange(exchange).catch(() => undefined);
     await app.close();
   });

@@ -88,7 +88,7 @@ describe('warren topology', function () {
 
     after(async () => {
       if (!transport) return; // skipped: no broker
-      for (const queue of ['same', 'same.dlq', 'different', 'different.dlq', 'missing']) await transport.deleteQueue(`${prefix}.${queue}`).catch(() => undefined);
+      for (const queue of ['same', 'same.dlq', 'same.redelivered', 'different', 'different.dlq', 'different.redelivered', 'missing']) await transport.deleteQueue(`${prefix}.${queue}`).catch(() => undefined);
       await transport.deleteExchange(`${prefix}.events`).catch(() => undefined);
       await transport.close();
     });

@@ -61,7 +61,7 @@ function handlerTimeoutSpecs(broker: { transport?: () => Transport; url?: string
     this.timeout(10_000);
     if (!app) return;
     const { transport } = app;
-    for (const queue of ['jobs', 'jobs.dlq', 'jobs.retry.20', 'polite', 'polite.dlq']) await transport.deleteQueue(`${names.prefix}.${queue}`).catch(() => undefined);
+    for (const queue of ['jobs', 'jobs.dlq', 'jobs.retry.20', 'jobs.redelivered', 'polite', 'polite.dlq', 'polite.redelivered']) await transport.deleteQueue(`${names.prefix}.${queue}`).catch(() => undefined);
     await transport.deleteExchange(names.exchange).catch(() => undefined);
     await app.close();
     app = undefined;

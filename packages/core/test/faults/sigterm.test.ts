@@ -76,6 +76,7 @@ describeWithBroker('Under faults: SIGTERM', function () {
     await eventually('every confirmed message is handled', () => ledger.lost().length === 0, 30_000);
     await admin.deleteQueue(queue).catch(() => undefined);
     await admin.deleteQueue(`${queue}.dlq`).catch(() => undefined);
+    await admin.deleteQueue(`${queue}.redelivered`).catch(() => undefined);
     await admin.deleteExchange(exchange).catch(() => undefined);
     await admin.close();
     ledger.print({ 'in flight at SIGTERM': inFlight, 'finished by the service': finishedByService.length, redelivered: TakeOver.redelivered });
