@@ -4,9 +4,9 @@ import { AmqpTransport } from './transports/amqp/transport';
 import { CodecRegistry, jsonCodec, type Codec } from './codec';
 import { DEFAULT_CONSUMER_SETTINGS, planConsumer, type ConsumerDefaults, type ConsumerPlan } from './consumer-plan';
 import { createHandlerResolver } from './handler-resolver';
-import { guardRedeliveries } from './redelivery-guard';
+import { guardRedeliveries, subscribeRedelivered } from './redelivery-guard';
 import { assertTopologyExists } from './passive-topology';
-import { consumerTimeoutConflicts, DEFAULT_BROKER_CONSUMER_TIMEOUT_MS } from './handler-timeout';
+import { warnAboutConsumerTimeouts } from './handler-timeout';
 import { ConfigurationError } from './errors';
 import { jsonLogger, type Logger } from './logger';
 import { MemoryTransport } from './transports/memory/transport';
@@ -155,11 +155,8 @@ export class Warren {
         if (plan.scope === 'app') resolveHandler(plan, undefined as never); // fail at start if a dependency is missing
         const handler = guardRedeliveries(plan, { transport, failures, logger, onSettled }, createDeliveryHandler(plan, { codecs, transport, failures, logger, middleware: consumeMiddleware, resolveHandler, onSettled }));
         subscriptions.set(plan.id, await transport.subscribe({ queue: plan.queue, prefetch: plan.prefetch, concurrency: plan.concurrency, topology: plan.declare ? plan.topology : undefined }, handler));
-        if (plan.redeliveredQueue) {
-          // One at a time: a message that may kill the process runs with nothing else held (redelivery-guard.ts).
-          const parking = plan.topology.queues!.find((q) => q.name === plan.redeliveredQueue)!;
-          subscriptions.set(`${plan.id} (redelivered)`, await transport.subscribe({ queue: parking.name, prefetch: 1, concurrency: 1, topology: plan.declare ? { queues: [parking] } : undefined }, handler));
-        }
+        const redelivered = await subscribeRedelivered(transport, plan, handler);
+        if (redelivered) subscriptions.set(`${plan.id} (redelivered)`, redelivered);
       }
       if (options.health) app.healthServer = await startHealthServer(() => app!.health(), options.health);
       warnAboutConsumerTimeouts(consumers, options.brokerConsumerTimeoutMs, logger);
@@ -306,13 +303,6 @@ function loggedTransportEvents(logger: Logger, onError: (message: string) => voi
     onSettlementDropped: (queue, settlement) => logger.warn('a handler finished after its channel was lost; its message will be redelivered', { queue, settlement }),
     onError: (error) => { onError(error.message); logger.debug('transport error', { error: error.message }); },
   };
-}
-
-function warnAboutConsumerTimeouts(consumers: readonly ConsumerPlan[], brokerConsumerTimeoutMs = DEFAULT_BROKER_CONSUMER_TIMEOUT_MS, logger: Logger): void {
-  const queues = consumers.map((c) => ({ id: c.id, queue: c.queue, timeoutMs: c.timeoutMs, queueArguments: c.topology.queues?.find((q) => q.name === c.queue)?.arguments }));
-  for (const conflict of consumerTimeoutConflicts(queues, brokerConsumerTimeoutMs)) {
-    logger.warn('a handler timeout is not below the broker\'s consumer_timeout: a hung handler would be ended by the broker closing the channel (all its unacknowledged messages redelivered), not by Warren. Lower timeoutMs, or raise consumer_timeout and set brokerConsumerTimeoutMs to match', { ...conflict });
-  }
 }
 
 function createTransport(options: WarrenOptions, env: Record<string, string | undefined>, logger: Logger, events: TransportEvents): Transport {

@@ -1,3 +1,4 @@
+import type { ConsumerPlan } from './consumer-plan';
 import { abandonContext, type MessageContext } from './context';
 import { HandlerTimeoutError } from './errors';
 import type { Logger } from './logger';
@@ -88,6 +89,14 @@ export function consumerTimeoutConflicts(
     if (consumer.timeoutMs >= broker) conflicts.push({ consumer: consumer.id, queue: consumer.queue, timeoutMs: consumer.timeoutMs, brokerConsumerTimeoutMs: broker });
   }
   return conflicts;
+}
+
+/** Logs one warning per consumer whose timeout the broker's `consumer_timeout` would beat. */
+export function warnAboutConsumerTimeouts(consumers: readonly ConsumerPlan[], brokerConsumerTimeoutMs = DEFAULT_BROKER_CONSUMER_TIMEOUT_MS, logger: Logger): void {
+  const queues = consumers.map((c) => ({ id: c.id, queue: c.queue, timeoutMs: c.timeoutMs, queueArguments: c.topology.queues?.find((q) => q.name === c.queue)?.arguments }));
+  for (const conflict of consumerTimeoutConflicts(queues, brokerConsumerTimeoutMs)) {
+    logger.warn('a handler timeout is not below the broker\'s consumer_timeout: a hung handler would be ended by the broker closing the channel (all its unacknowledged messages redelivered), not by Warren. Lower timeoutMs, or raise consumer_timeout and set brokerConsumerTimeoutMs to match', { ...conflict });
+  }
 }
 
 function safeMessage(error: unknown): string {

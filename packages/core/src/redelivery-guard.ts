@@ -4,7 +4,7 @@ import { RedeliveryLimitError } from './errors';
 import type { Logger } from './logger';
 import type { FailureRouter } from './outcome';
 import type { SettledEvent } from './pipeline';
-import type { Delivery, DeliveryHandler, Settlement, Transport } from './transport';
+import type { Delivery, DeliveryHandler, Settlement, Subscription, Transport } from './transport';
 
 /**
  * The redelivery guard. A message whose handler kills the process (out of memory, a native crash,
@@ -106,6 +106,16 @@ export function guardRedeliveries(plan: ConsumerPlan, deps: RedeliveryGuardDeps,
     if (here > 0 && (await park(delivery, total))) return 'ack';
     return handler(delivery);
   };
+}
+
+/**
+ * Consumes the consumer's redelivered queue one message at a time with the same (guarded) handler:
+ * a message that may kill the process runs with nothing else of that queue held.
+ */
+export async function subscribeRedelivered(transport: Transport, plan: ConsumerPlan, handler: DeliveryHandler): Promise<Subscription | undefined> {
+  if (!plan.redeliveredQueue) return undefined;
+  const spec = plan.topology.queues!.find((q) => q.name === plan.redeliveredQueue)!;
+  return transport.subscribe({ queue: spec.name, prefetch: 1, concurrency: 1, topology: plan.declare ? { queues: [spec] } : undefined }, handler);
 }
 
 /**
