@@ -5,7 +5,7 @@ import { CodecRegistry, jsonCodec, type Codec } from './codec';
 import { DEFAULT_CONSUMER_SETTINGS, planConsumer, type ConsumerDefaults, type ConsumerPlan } from './consumer-plan';
 import { createHandlerResolver } from './handler-resolver';
 import { guardRedeliveries, subscribeRedelivered } from './redelivery-guard';
-import { assertTopologyExists } from './passive-topology';
+import { prepareTopology, publisherExchange, readyPublisherExchange } from './passive-topology';
 import { warnAboutConsumerTimeouts } from './handler-timeout';
 import { ConfigurationError } from './errors';
 import { jsonLogger, type Logger } from './logger';
@@ -138,13 +138,7 @@ export class Warren {
         appId: options.name,
         middleware: publishMiddleware,
       };
-      const declares = (p: PublisherPlan) => getPublisher(p.publisherClass)!.options.declare ?? options.declare ?? true;
-      await assertTopologyExists(transport, [
-        ...consumers.filter((c) => !c.declare).map((c) => ({ neededBy: c.id, topology: c.topology })),
-        ...publishers.filter((p) => !declares(p)).map((p) => ({ neededBy: p.publisherClass.name, topology: { exchanges: [p.exchange] } })),
-      ]);
-      const declared = publishers.filter((p) => declares(p) && p.exchange.name !== '').map((p) => p.exchange);
-      if (declared.length) await transport.declare({ exchanges: declared });
+      await prepareTopology(transport, consumers, publishers.map((p) => publisherExchange(getPublisher(p.publisherClass)!, p, options.declare ?? true)));
       for (const plan of publishers) {
         container.registerInstance(plan.publisherClass, createBoundPublisher(getPublisher(plan.publisherClass)!, plan, publishing));
       }
@@ -155,8 +149,7 @@ export class Warren {
         if (plan.scope === 'app') resolveHandler(plan, undefined as never); // fail at start if a dependency is missing
         const handler = guardRedeliveries(plan, { transport, failures, logger, onSettled }, createDeliveryHandler(plan, { codecs, transport, failures, logger, middleware: consumeMiddleware, resolveHandler, onSettled }));
         subscriptions.set(plan.id, await transport.subscribe({ queue: plan.queue, prefetch: plan.prefetch, concurrency: plan.concurrency, topology: plan.declare ? plan.topology : undefined }, handler));
-        const redelivered = await subscribeRedelivered(transport, plan, handler);
-        if (redelivered) subscriptions.set(`${plan.id} (redelivered)`, redelivered);
+        await subscribeRedelivered(transport, plan, handler, subscriptions);
       }
       if (options.health) app.healthServer = await startHealthServer(() => app!.health(), options.health);
       warnAboutConsumerTimeouts(consumers, options.brokerConsumerTimeoutMs, logger);
@@ -216,11 +209,9 @@ export class Warren {
 
   private bindPublisher(definition: PublisherDefinition): void {
     const plan = planPublisher(definition, this.publishing.env);
-    const declare = definition.options.declare ?? this.declareTopology;
-    const declared = plan.exchange.name === '' ? Promise.resolve()
-      : declare ? this.transport.declare({ exchanges: [plan.exchange] })
-        : assertTopologyExists(this.transport, [{ neededBy: definition.publisherClass.name, topology: { exchanges: [plan.exchange] } }]);
-    declared.catch((error: Error) => this.logger.error(declare ? 'could not declare a publisher exchange' : 'a publisher exchange is missing (declare: false)', { exchange: plan.exchange.name, error: error.message }));
+    const target = publisherExchange(definition, plan, this.declareTopology);
+    const declared = readyPublisherExchange(this.transport, target);
+    declared.catch((error: Error) => this.logger.error(target.declare ? 'could not declare a publisher exchange' : 'a publisher exchange is missing (declare: false)', { exchange: plan.exchange.name, error: error.message }));
     this.container.registerInstance(definition.publisherClass, createBoundPublisher(definition, plan, { ...this.publishing, declared }));
     this.publisherPlans.push(plan);
   }

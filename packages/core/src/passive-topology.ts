@@ -1,5 +1,8 @@
 import { ConnectionError, TopologyError, WarrenError } from './errors';
-import type { Topology, Transport } from './transport';
+import type { ConsumerPlan } from './consumer-plan';
+import type { PublisherDefinition } from './metadata';
+import type { PublisherPlan } from './publishing';
+import type { ExchangeSpec, Topology, Transport } from './transport';
 
 /**
  * `declare: false`: for users without configure permission. Warren declares nothing and checks, with
@@ -57,6 +60,39 @@ export async function assertTopologyExists(transport: Transport, needs: Readonly
     `declare: false, and ${missing.length} exchange(s) / queue(s) the app needs do not exist on the broker:\n${lines.join('\n')}\n` +
     'An administrator must create them (with their bindings): `warren topology <service entry> --print` emits them as definitions for `rabbitmqctl import_definitions`.',
   );
+}
+
+/** A publisher's exchange, and whether Warren declares it or only checks it. */
+export interface PublisherExchange {
+  neededBy: string;
+  exchange: ExchangeSpec;
+  declare: boolean;
+}
+
+/** A publisher's own `declare` option, else the app's. */
+export function publisherExchange(definition: PublisherDefinition, plan: PublisherPlan, appDeclares: boolean): PublisherExchange {
+  return { neededBy: definition.publisherClass.name, exchange: plan.exchange, declare: definition.options.declare ?? appDeclares };
+}
+
+/**
+ * At start: checks passively everything consumers and publishers with `declare: false` need (one
+ * error for all that is missing), then declares the other publishers' exchanges. Consumers declare
+ * their own topology when they subscribe.
+ */
+export async function prepareTopology(transport: Transport, consumers: readonly ConsumerPlan[], publishers: readonly PublisherExchange[]): Promise<void> {
+  await assertTopologyExists(transport, [
+    ...consumers.filter((c) => !c.declare).map((c) => ({ neededBy: c.id, topology: c.topology })),
+    ...publishers.filter((p) => !p.declare).map((p) => ({ neededBy: p.neededBy, topology: { exchanges: [p.exchange] } })),
+  ]);
+  const declared = publishers.filter((p) => p.declare && p.exchange.name !== '').map((p) => p.exchange);
+  if (declared.length) await transport.declare({ exchanges: declared });
+}
+
+/** For a publisher bound after start: declares its exchange, or checks that it exists. */
+export function readyPublisherExchange(transport: Transport, publisher: PublisherExchange): Promise<void> {
+  if (publisher.exchange.name === '') return Promise.resolve();
+  if (publisher.declare) return transport.declare({ exchanges: [publisher.exchange] });
+  return assertTopologyExists(transport, [{ neededBy: publisher.neededBy, topology: { exchanges: [publisher.exchange] } }]);
 }
 
 async function exists(inspect: () => Promise<unknown>): Promise<boolean> {

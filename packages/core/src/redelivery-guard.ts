@@ -112,10 +112,10 @@ export function guardRedeliveries(plan: ConsumerPlan, deps: RedeliveryGuardDeps,
  * Consumes the consumer's redelivered queue one message at a time with the same (guarded) handler:
  * a message that may kill the process runs with nothing else of that queue held.
  */
-export async function subscribeRedelivered(transport: Transport, plan: ConsumerPlan, handler: DeliveryHandler): Promise<Subscription | undefined> {
-  if (!plan.redeliveredQueue) return undefined;
+export async function subscribeRedelivered(transport: Transport, plan: ConsumerPlan, handler: DeliveryHandler, subscriptions: Map<string, Subscription>): Promise<void> {
+  if (!plan.redeliveredQueue) return;
   const spec = plan.topology.queues!.find((q) => q.name === plan.redeliveredQueue)!;
-  return transport.subscribe({ queue: spec.name, prefetch: 1, concurrency: 1, topology: plan.declare ? { queues: [spec] } : undefined }, handler);
+  subscriptions.set(`${plan.id} (redelivered)`, await transport.subscribe({ queue: spec.name, prefetch: 1, concurrency: 1, topology: plan.declare ? { queues: [spec] } : undefined }, handler));
 }
 
 /**
