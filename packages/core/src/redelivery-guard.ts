@@ -89,7 +89,7 @@ export function guardRedeliveries(plan: ConsumerPlan, deps: RedeliveryGuardDeps,
     try {
       await deps.transport.publish({
         exchange: '', routingKey: parking, body: delivery.body, mandatory: true,
-        properties: { ...delivery.properties, headers: { ...origin(delivery, parking), ...withoutBrokerHeaders(delivery.properties.headers), [REDELIVERY_HEADER]: count } },
+        properties: { ...delivery.properties, headers: { ...withoutBrokerHeaders(delivery.properties.headers), ...origin(delivery, parking), [REDELIVERY_HEADER]: count } },
       });
       logger.warn('a message came back unsettled (the process holding it stopped); it waits in the redelivered queue', { consumer: plan.id, messageId: delivery.properties.messageId, redeliveries: count, limit, queue: parking });
       return true;
@@ -120,10 +120,16 @@ export async function subscribeRedelivered(transport: Transport, plan: ConsumerP
 
 /**
  * The copy travels through the default exchange, so it records where the message was first
- * published, as Warren's retries do (headers already on the message take precedence).
+ * published, as Warren's retries do: what the broker delivered, unless the message itself came
+ * back through the default exchange to this consumer (a retry or an earlier copy), whose recorded
+ * origin is kept. An origin header on a message published from outside is never believed.
  */
 function origin(delivery: Delivery, parking: string): Record<string, string> {
-  if (delivery.exchange === '' && (delivery.routingKey === delivery.queue || delivery.routingKey === parking)) return {};
+  const headers = delivery.properties.headers ?? {};
+  const exchange = headers['x-warren-original-exchange'];
+  const routingKey = headers['x-warren-original-routing-key'];
+  const cameBack = delivery.exchange === '' && (delivery.routingKey === delivery.queue || delivery.routingKey === parking);
+  if (cameBack && typeof exchange === 'string' && typeof routingKey === 'string') return { 'x-warren-original-exchange': exchange, 'x-warren-original-routing-key': routingKey };
   return { 'x-warren-original-exchange': delivery.exchange, 'x-warren-original-routing-key': delivery.routingKey };
 }
 

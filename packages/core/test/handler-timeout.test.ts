@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { IsString } from 'class-validator';
 import { container, injectable } from 'tsyringe';
 import {
-  ConfigurationError, Consumer, HandlerTimeoutError, MemoryTransport, MessageContext, Warren, type FetchedMessage, type SettledEvent, type Transport,
+  AmqpTransport, ConfigurationError, Consumer, HandlerTimeoutError, MemoryTransport, MessageContext, Warren, type FetchedMessage, type SettledEvent, type Transport,
 } from '../src';
 import { consumerTimeoutConflicts } from '../src/handler-timeout';
 import { RecordingLogger } from './faults/service';
@@ -58,13 +58,20 @@ function handlerTimeoutSpecs(broker: { transport?: () => Transport; url?: string
 
   beforeEach(() => { names = { exchange: uniqueName('timeout-ex'), prefix: uniqueName('timeout-q') }; });
   afterEach(async function () {
-    this.timeout(10_000);
-    if (!app) return;
-    const { transport } = app;
-    for (const queue of ['jobs', 'jobs.dlq', 'jobs.retry.20', 'jobs.redelivered', 'polite', 'polite.dlq', 'polite.redelivered']) await transport.deleteQueue(`${names.prefix}.${queue}`).catch(() => undefined);
-    await transport.deleteExchange(names.exchange).catch(() => undefined);
-    await app.close();
+    this.timeout(20_000);
+    const closing = app;
     app = undefined;
+    // Close first: a consumer still attached would re-declare a queue deleted under it.
+    await closing?.close();
+    if (!broker.url) return; // the in-memory broker went with the app
+    const admin = new AmqpTransport({ url: broker.url });
+    try {
+      await admin.connect();
+      for (const queue of ['jobs', 'jobs.dlq', 'jobs.retry.20', 'jobs.redelivered', 'polite', 'polite.dlq', 'polite.redelivered']) await admin.deleteQueue(`${names.prefix}.${queue}`).catch(() => undefined);
+      await admin.deleteExchange(names.exchange).catch(() => undefined);
+    } finally {
+      await admin.close();
+    }
   });
 
   async function start(handlers: Function[], calls: Calls, logger: RecordingLogger, events: SettledEvent[]): Promise<Warren> {

@@ -48,6 +48,14 @@ describe('Redelivery guard', () => {
       await transport.close();
     });
 
+    it('records the origin the broker delivered, not an origin header from the publisher', async () => {
+      const { transport, handle } = await guarded(ClassicJobs);
+      await handle(delivery('guard.classic', true, { 'x-warren-original-exchange': 'admin.delete-everything', 'x-warren-original-routing-key': 'all' }));
+      const copy = await transport.get('guard.classic.redelivered');
+      expect(copy!.properties.headers).to.include({ 'x-warren-original-exchange': 'jobs', 'x-warren-original-routing-key': 'job' });
+      await transport.close();
+    });
+
     it('runs a counted message that is not redelivered, and a fresh one', async () => {
       const { transport, handle, ran } = await guarded(ClassicJobs);
       expect(await handle(delivery('guard.classic', false, { [REDELIVERY_HEADER]: 3 }))).to.equal('ack');
