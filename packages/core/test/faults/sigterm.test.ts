@@ -74,6 +74,8 @@ describeWithBroker('Under faults: SIGTERM', function () {
     TakeOver.redelivered = 0;
     apps.push(await Warren.start({ url: AMQP_URL, handlers: [TakeOver], container: scope, env, logger: new RecordingLogger(), telemetry: false }));
     await eventually('every confirmed message is handled', () => ledger.lost().length === 0, 30_000);
+    // Close first: a consumer still attached re-declares a queue deleted under it.
+    for (const app of apps.splice(0)) await app.close();
     await admin.deleteQueue(queue).catch(() => undefined);
     await admin.deleteQueue(`${queue}.dlq`).catch(() => undefined);
     await admin.deleteQueue(`${queue}.redelivered`).catch(() => undefined);
@@ -125,6 +127,7 @@ describeWithBroker('Under faults: SIGTERM', function () {
     } finally {
       await admin.deleteQueue(queue).catch(() => undefined);
       await admin.deleteQueue(`${queue}.dlq`).catch(() => undefined);
+      await admin.deleteQueue(`${queue}.redelivered`).catch(() => undefined);
       await admin.deleteExchange(exchange).catch(() => undefined);
       await admin.close();
     }
