@@ -26,6 +26,7 @@ export class StubTransport implements Transport {
   async inspectQueue(queue: string): Promise<QueueInfo> {
     return { queue, messageCount: 0, consumerCount: this.handlers.has(queue) ? 1 : 0 };
   }
+  async inspectExchange(): Promise<void> {}
   async purgeQueue(): Promise<number> {
     return 0;
   }

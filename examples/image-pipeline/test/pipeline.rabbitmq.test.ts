@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { silentLogger, Warren } from '@warren/core';
+import { AmqpTransport, silentLogger, Warren } from '@warren/core';
 import { ImageUploads, Thumbnailer } from '../src/handlers';
 import { encodePpm } from '../src/ppm';
 import { AMQP_URL, describeWithBroker, uniqueName } from './support/broker';
@@ -17,9 +17,16 @@ describeWithBroker('image-pipeline', () => {
   });
   after(async () => {
     if (!app) return; // skipped: no broker
-    for (const queue of [summaries, `${env.IMAGES_EXCHANGE}.thumbnailer`, `${env.IMAGES_EXCHANGE}.thumbnailer.dlq`]) await app.transport.deleteQueue(queue).catch(() => undefined);
-    for (const exchange of Object.values(env)) await app.transport.deleteExchange(exchange).catch(() => undefined);
+    // Close first: a consumer still attached re-declares a queue deleted under it.
     await app.close();
+    const admin = new AmqpTransport({ url: AMQP_URL });
+    await admin.connect();
+    try {
+      for (const queue of [summaries, `${env.IMAGES_EXCHANGE}.thumbnailer`, `${env.IMAGES_EXCHANGE}.thumbnailer.dlq`, `${env.IMAGES_EXCHANGE}.thumbnailer.redelivered`]) await admin.deleteQueue(queue).catch(() => undefined);
+      for (const exchange of Object.values(env)) await admin.deleteExchange(exchange).catch(() => undefined);
+    } finally {
+      await admin.close();
+    }
   });
 
   it('carries image bytes through RabbitMQ and fans the summary out as JSON', async () => {

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { expect } from 'chai';
-import { RemoteError, silentLogger, Warren } from '@warren/core';
+import { AmqpTransport, RemoteError, silentLogger, Warren } from '@warren/core';
 import { Pricing, PricingHandlers } from '../src/handlers';
 import { AMQP_URL, describeWithBroker, uniqueName } from './support/broker';
 
@@ -13,9 +13,16 @@ describeWithBroker('rpc-service', () => {
   });
   after(async () => {
     if (!app) return; // skipped: no broker
-    for (const queue of ['quotes', 'quotes.dlq']) await app.transport.deleteQueue(`${env.PRICING_EXCHANGE}.${queue}`).catch(() => undefined);
-    await app.transport.deleteExchange(env.PRICING_EXCHANGE).catch(() => undefined);
+    // Close first: a consumer still attached re-declares a queue deleted under it.
     await app.close();
+    const admin = new AmqpTransport({ url: AMQP_URL });
+    await admin.connect();
+    try {
+      for (const queue of ['quotes', 'quotes.dlq', 'quotes.redelivered']) await admin.deleteQueue(`${env.PRICING_EXCHANGE}.${queue}`).catch(() => undefined);
+      await admin.deleteExchange(env.PRICING_EXCHANGE).catch(() => undefined);
+    } finally {
+      await admin.close();
+    }
   });
 
   it('answers quotes and sends unknown products back as error replies, through direct reply-to', async () => {

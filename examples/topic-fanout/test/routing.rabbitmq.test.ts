@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { container } from 'tsyringe';
-import { silentLogger, Warren } from '@warren/core';
+import { AmqpTransport, silentLogger, Warren } from '@warren/core';
 import { Deliveries, HANDLERS, OrderEvents, PaymentEvents } from '../src/handlers';
 import { AMQP_URL, describeWithBroker, uniqueName } from './support/broker';
 
@@ -18,9 +18,17 @@ describeWithBroker('topic-fanout', () => {
   });
   after(async () => {
     if (!app) return; // skipped: no broker
-    for (const queue of app.consumers.flatMap((c) => [c.queue, `${c.queue}.dlq`])) await app.transport.deleteQueue(queue).catch(() => undefined);
-    for (const exchange of Object.values(env)) await app.transport.deleteExchange(exchange).catch(() => undefined);
+    // Close first: a consumer still attached re-declares a queue deleted under it.
+    const consumers = app.consumers;
     await app.close();
+    const admin = new AmqpTransport({ url: AMQP_URL });
+    await admin.connect();
+    try {
+      for (const queue of consumers.flatMap((c) => [c.queue, `${c.queue}.dlq`, `${c.queue}.redelivered`])) await admin.deleteQueue(queue).catch(() => undefined);
+      for (const exchange of Object.values(env)) await admin.deleteExchange(exchange).catch(() => undefined);
+    } finally {
+      await admin.close();
+    }
   });
 
   it('routes by topic pattern and fans audit entries out to every reader, as in memory', async () => {

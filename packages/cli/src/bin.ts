@@ -78,6 +78,8 @@ program.command('topology')
   .addOption(new Option('--format <format>', 'output format').choices(['text', 'mermaid', 'dot']).default('text'))
   .option('--strict', 'exit 1 when a route has no consumer, a binding has no publisher, or an exchange is declared two ways')
   .option('--check <amqp-url>', 'compare the declared queues with a live broker instead (exit 1 on missing queues or differing arguments)')
+  .option('--print', 'print what an administrator must create for services running with declare: false, as JSON definitions for rabbitmqctl import_definitions')
+  .option('--vhost <vhost>', 'the vhost written into --print definitions', '/')
   .addHelpText('after', `
 Dead routes are judged across the services given: a publisher route that no consumer binds (topic
 wildcards, fanout and headers exchanges included) and a consumer binding that no publisher feeds.
@@ -89,7 +91,8 @@ Examples:
   $ warren topology ../orders/dist/src/handlers.js ../billing/dist/src/handlers.js --strict
   $ warren topology "dist/src/**/*.handlers.js" --format mermaid > topology.mmd
   $ warren topology dist/src/handlers.js --format dot | dot -Tsvg > topology.svg
-  $ warren topology dist/src/handlers.js --check "$AMQP_URL"`)
+  $ warren topology dist/src/handlers.js --check "$AMQP_URL"
+  $ warren topology dist/src/handlers.js --print --vhost orders > definitions.json && rabbitmqctl import_definitions definitions.json`)
   .action(act((entries: string[], options) => topologyCommand(entries, options)));
 
 const contract = program.command('contract').description('Check message contracts between versions of a service.');

@@ -18,6 +18,8 @@ export { buildTopology, bindingMatches } from './topology-model';
 export type { ServicePlans, TopologyBinding, TopologyFinding, TopologyModel, TopologyQueue, TopologyRoute, QueueRole } from './topology-model';
 export { renderTopology, describeFinding } from './topology-render';
 export type { TopologyFormat } from './topology-render';
+export { topologyDefinitions } from './topology-definitions';
+export type { RabbitDefinitions } from './topology-definitions';
 export { checkQueues } from './topology-check';
 export type { QueueCheck } from './topology-check';
 export { diffContracts, formatContractReport } from './contract-diff';

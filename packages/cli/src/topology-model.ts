@@ -2,7 +2,7 @@ import type { ConsumerPlan, ExchangeSpec, ExchangeType, FieldTable, PublisherPla
 import { topicMatches, topicPattern, topicWords } from '@warren/core';
 
 /** Why a queue exists. */
-export type QueueRole = 'consumer' | 'retry' | 'dead-letter';
+export type QueueRole = 'consumer' | 'retry' | 'dead-letter' | 'redelivered';
 
 export interface TopologyQueue extends QueueSpec {
   role: QueueRole;
@@ -90,7 +90,7 @@ export function buildTopology(services: readonly ServicePlans[]): TopologyModel 
     for (const exchange of plan.topology.exchanges ?? []) declareExchange(exchange, plan.id);
     for (const queue of plan.topology.queues ?? []) {
       if (queues.has(queue.name)) continue;
-      const role: QueueRole = queue.name === plan.queue ? 'consumer' : queue.name === plan.deadLetter.queue ? 'dead-letter' : 'retry';
+      const role: QueueRole = queue.name === plan.queue ? 'consumer' : queue.name === plan.deadLetter.queue ? 'dead-letter' : queue.name === plan.redeliveredQueue ? 'redelivered' : 'retry';
       queues.set(queue.name, { ...queue, role, consumer: plan.id });
     }
     for (const binding of plan.topology.bindings ?? []) {

@@ -57,6 +57,11 @@ function renderText(model: TopologyModel): string {
     lines.push('', 'Retry queues (messages wait out their TTL, then return to the consumer queue)');
     for (const queue of retries) lines.push(`  ${queue.name} → ${String(queue.arguments?.['x-dead-letter-routing-key'])}  [ttl ${String(queue.arguments?.['x-message-ttl'])} ms]`);
   }
+  const redelivered = model.queues.filter((q) => q.role === 'redelivered');
+  if (redelivered.length) {
+    lines.push('', 'Redelivered queues (messages that came back unsettled, handled one at a time; see the redelivery guard)');
+    for (const queue of redelivered) lines.push(`  ${queue.name}  (${queue.consumer})`);
+  }
   const defaultQueues = model.queues.filter((q) => q.role === 'consumer' && !model.bindings.some((b) => b.queue === q.name));
   if (defaultQueues.length) {
     lines.push('', 'Queues fed through the default exchange');

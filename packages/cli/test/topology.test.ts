@@ -17,6 +17,24 @@ describe('warren topology', function () {
     expect(result.stdout).to.contain('  ImageEvents.uploaded → shop.images / (empty key) → Billing.thumbnail');
   });
 
+  it('lists each consumer\'s redelivered queue', async () => {
+    const result = await runWarren(['topology', fixture('orders-service')]);
+    expect(result.stdout).to.contain('Redelivered queues').and.contain('  shop.billing.order-created.redelivered  (Billing.charge)');
+  });
+
+  it('prints what an administrator must create as definitions for rabbitmqctl import_definitions (--print)', async () => {
+    const result = await runWarren(['topology', fixture('orders-service'), '--print', '--vhost', 'shop']);
+    expect(result.code, result.stderr).to.equal(0);
+    const definitions = JSON.parse(result.stdout) as { exchanges: Array<Record<string, unknown>>; queues: Array<Record<string, unknown>>; bindings: Array<Record<string, unknown>> };
+    expect(definitions.exchanges).to.deep.include({ name: 'shop.orders', vhost: 'shop', type: 'direct', durable: true, auto_delete: false, internal: false, arguments: {} });
+    expect(definitions.exchanges.map((e) => e.name)).to.include('warren.dead-letter').and.not.include('');
+    const queue = definitions.queues.find((q) => q.name === 'shop.billing.order-created')!;
+    expect(queue).to.include({ vhost: 'shop', durable: true, auto_delete: false });
+    expect(queue.arguments).to.include({ 'x-dead-letter-exchange': 'warren.dead-letter', 'x-dead-letter-routing-key': 'shop.billing.order-created' });
+    expect(definitions.queues.map((q) => q.name)).to.include.members(['shop.billing.order-created.dlq', 'shop.billing.order-created.retry.500', 'shop.billing.order-created.redelivered']);
+    expect(definitions.bindings).to.deep.include({ source: 'shop.orders', vhost: 'shop', destination: 'shop.billing.order-created', destination_type: 'queue', routing_key: 'order.created', arguments: {} });
+  });
+
   it('flags dead routes across services, following topic wildcards and fanout', async () => {
     const result = await runWarren(['topology', fixture('orders-service'), fixture('notifications-service')]);
     expect(result.code, result.stderr).to.equal(0);
@@ -70,7 +88,7 @@ describe('warren topology', function () {
 
     after(async () => {
       if (!transport) return; // skipped: no broker
-      for (const queue of ['same', 'same.dlq', 'different', 'different.dlq', 'missing']) await transport.deleteQueue(`${prefix}.${queue}`).catch(() => undefined);
+      for (const queue of ['same', 'same.dlq', 'same.redelivered', 'different', 'different.dlq', 'different.redelivered', 'missing']) await transport.deleteQueue(`${prefix}.${queue}`).catch(() => undefined);
       await transport.deleteExchange(`${prefix}.events`).catch(() => undefined);
       await transport.close();
     });

@@ -4,6 +4,9 @@ import { AmqpTransport } from './transports/amqp/transport';
 import { CodecRegistry, jsonCodec, type Codec } from './codec';
 import { DEFAULT_CONSUMER_SETTINGS, planConsumer, type ConsumerDefaults, type ConsumerPlan } from './consumer-plan';
 import { createHandlerResolver } from './handler-resolver';
+import { guardRedeliveries, subscribeRedelivered } from './redelivery-guard';
+import { prepareTopology, publisherExchange, readyPublisherExchange } from './passive-topology';
+import { warnAboutConsumerTimeouts } from './handler-timeout';
 import { ConfigurationError } from './errors';
 import { jsonLogger, type Logger } from './logger';
 import { MemoryTransport } from './transports/memory/transport';
@@ -81,6 +84,8 @@ export class Warren {
     readonly logger: Logger,
     private readonly shutdownTimeoutMs: number,
     private readonly publishing: PublishingDeps,
+    /** The app-wide `declare` setting, for publishers bound after start. */
+    private readonly declareTopology: boolean,
   ) {}
 
   /** Every bound publisher class with its exchange resolved. */
@@ -105,6 +110,9 @@ export class Warren {
       validation: options.validation ?? base.validation,
       maxBodyBytes: options.maxBodyBytes ?? base.maxBodyBytes,
       queueType: options.queueType ?? base.queueType,
+      timeoutMs: options.handlerTimeoutMs ?? base.timeoutMs,
+      redeliveryLimit: options.redeliveryLimit ?? base.redeliveryLimit,
+      declare: options.declare ?? base.declare,
     };
     const consumers = collected.handlers.flatMap((h) => getConsumers(h).map((d) => planConsumer(withOverrides(d, options.consumers), defaults, env)));
     assertNoConflicts(consumers);
@@ -131,19 +139,21 @@ export class Warren {
         appId: options.name,
         middleware: publishMiddleware,
       };
-      if (publishers.length) await transport.declare({ exchanges: publishers.filter((p) => p.exchange.name !== '').map((p) => p.exchange) });
+      await prepareTopology(transport, consumers, publishers.map((p) => publisherExchange(getPublisher(p.publisherClass)!, p, options.declare ?? true)));
       for (const plan of publishers) {
         container.registerInstance(plan.publisherClass, createBoundPublisher(getPublisher(plan.publisherClass)!, plan, publishing));
       }
-      app = new Warren(transport, container, consumers, publishers, subscriptions, logger, options.shutdownTimeoutMs ?? 30_000, publishing);
+      app = new Warren(transport, container, consumers, publishers, subscriptions, logger, options.shutdownTimeoutMs ?? 30_000, publishing, options.declare ?? true);
       const failures = new FailureRouter(transport, logger);
       const resolveHandler = createHandlerResolver(container);
       for (const plan of consumers) {
         if (plan.scope === 'app') resolveHandler(plan, undefined as never); // fail at start if a dependency is missing
-        const handler = createDeliveryHandler(plan, { codecs, transport, failures, logger, middleware: consumeMiddleware, resolveHandler, onSettled });
-        subscriptions.set(plan.id, await transport.subscribe({ queue: plan.queue, prefetch: plan.prefetch, concurrency: plan.concurrency, topology: plan.topology }, handler));
+        const handler = guardRedeliveries(plan, { transport, failures, logger, onSettled }, createDeliveryHandler(plan, { codecs, transport, failures, logger, middleware: consumeMiddleware, resolveHandler, onSettled }));
+        subscriptions.set(plan.id, await transport.subscribe({ queue: plan.queue, prefetch: plan.prefetch, concurrency: plan.concurrency, topology: plan.declare ? plan.topology : undefined }, handler));
+        await subscribeRedelivered(transport, plan, handler, subscriptions);
       }
       if (options.health) app.healthServer = await startHealthServer(() => app!.health(), options.health);
+      warnAboutConsumerTimeouts(consumers, options.brokerConsumerTimeoutMs, logger);
       for (const plan of consumers) {
         if (plan.validator && !plan.validator.compiled) logger.info('payload validated by class-validator (not compiled)', { consumer: plan.id, reason: plan.validator.fallbackReason });
       }
@@ -200,8 +210,9 @@ export class Warren {
 
   private bindPublisher(definition: PublisherDefinition): void {
     const plan = planPublisher(definition, this.publishing.env);
-    const declared = plan.exchange.name === '' ? Promise.resolve() : this.transport.declare({ exchanges: [plan.exchange] });
-    declared.catch((error: Error) => this.logger.error('could not declare a publisher exchange', { exchange: plan.exchange.name, error: error.message }));
+    const target = publisherExchange(definition, plan, this.declareTopology);
+    const declared = readyPublisherExchange(this.transport, target);
+    declared.catch((error: Error) => this.logger.error(target.declare ? 'could not declare a publisher exchange' : 'a publisher exchange is missing (declare: false)', { exchange: plan.exchange.name, error: error.message }));
     this.container.registerInstance(definition.publisherClass, createBoundPublisher(definition, plan, { ...this.publishing, declared }));
     this.publisherPlans.push(plan);
   }

@@ -3,6 +3,7 @@ import { ConfigurationError } from './errors';
 import type { TlsOptions } from './transports/amqp/url';
 import type { ConsumerOptions, RetryPolicy } from './options';
 import { MAX_RETRY_DELAY_MS } from './retry-delays';
+import { MAX_TIMEOUT_MS } from './handler-timeout';
 
 /**
  * The part of Warren's configuration that can come from the environment or a config file, checked
@@ -26,12 +27,23 @@ export interface WarrenConfig {
    * by surprise: set `quorum` here to get quorum queues everywhere, on purpose.
    */
   queueType?: 'classic' | 'quorum';
+  /** Default handler timeout in ms for every consumer (default 300,000: 5 minutes). */
+  handlerTimeoutMs?: number;
+  /**
+   * The broker's `consumer_timeout` in ms, which RabbitMQ does not tell clients (default 1,800,000,
+   * RabbitMQ's default since 3.8.15). Warren warns at start about handler timeouts at or above it.
+   */
+  brokerConsumerTimeoutMs?: number;
+  /** Default unsettled redeliveries before a message is dead-lettered with `REDELIVERY_LIMIT` (default 5; false: none). */
+  redeliveryLimit?: number | false;
+  /** False: declare nothing, check the topology passively at start (users without configure permission). Default true. */
+  declare?: boolean;
   validation?: { forbidNonWhitelisted?: boolean };
   health?: { port: number; host?: string };
   /** Passed to `tls.connect` for amqps:// (ca, cert, key, servername, rejectUnauthorized…). */
   tls?: TlsOptions;
   /** Per-consumer overrides, keyed by `Class.method` or by queue name. */
-  consumers?: Record<string, Partial<Pick<ConsumerOptions, 'prefetch' | 'concurrency' | 'retry' | 'queue' | 'maxBodyBytes' | 'queueType'>>>;
+  consumers?: Record<string, Partial<Pick<ConsumerOptions, 'prefetch' | 'concurrency' | 'retry' | 'queue' | 'maxBodyBytes' | 'queueType' | 'timeoutMs' | 'redeliveryLimit' | 'declare'>>>;
 }
 
 /**
@@ -39,7 +51,9 @@ export interface WarrenConfig {
  * `AMQP_URL` (comma-separated for a cluster), `WARREN_NAME`, `WARREN_PREFETCH`, `WARREN_CONCURRENCY`,
  * `WARREN_RETRY_ATTEMPTS`, `WARREN_RETRY_DELAY_MS`, `WARREN_RETRY_BACKOFF`, `WARREN_RETRY_MAX_DELAY_MS`,
  * `WARREN_HEARTBEAT`, `WARREN_PUBLISH_TIMEOUT_MS`, `WARREN_REQUEST_TIMEOUT_MS`,
- * `WARREN_SHUTDOWN_TIMEOUT_MS`, `WARREN_MAX_BODY_BYTES`, `WARREN_QUEUE_TYPE`, `WARREN_FORBID_NON_WHITELISTED`,
+ * `WARREN_SHUTDOWN_TIMEOUT_MS`, `WARREN_MAX_BODY_BYTES`, `WARREN_QUEUE_TYPE`, `WARREN_HANDLER_TIMEOUT_MS`,
+ * `WARREN_BROKER_CONSUMER_TIMEOUT_MS`, `WARREN_REDELIVERY_LIMIT` (a number or `false`),
+ * `WARREN_DECLARE` (`true` / `false`), `WARREN_FORBID_NON_WHITELISTED`,
  * `WARREN_HEALTH_PORT`, `WARREN_TLS_CA_FILE`, `WARREN_TLS_CERT_FILE`, `WARREN_TLS_KEY_FILE`,
  * `WARREN_TLS_SERVERNAME`. Unset variables are left out, so decorator and code defaults apply.
  *
@@ -77,6 +91,15 @@ export function configFromEnv(env: Record<string, string | undefined> = process.
   assign(config, 'requestTimeoutMs', int('WARREN_REQUEST_TIMEOUT_MS', 1));
   assign(config, 'shutdownTimeoutMs', int('WARREN_SHUTDOWN_TIMEOUT_MS', 0));
   assign(config, 'maxBodyBytes', int('WARREN_MAX_BODY_BYTES', 1));
+  assign(config, 'handlerTimeoutMs', int('WARREN_HANDLER_TIMEOUT_MS', 1));
+  assign(config, 'brokerConsumerTimeoutMs', int('WARREN_BROKER_CONSUMER_TIMEOUT_MS', 1));
+  if (env.WARREN_REDELIVERY_LIMIT === 'false') config.redeliveryLimit = false;
+  else assign(config, 'redeliveryLimit', int('WARREN_REDELIVERY_LIMIT', 1));
+  const declare = env.WARREN_DECLARE;
+  if (declare !== undefined && declare !== '') {
+    if (declare !== 'true' && declare !== 'false') problems.push(`WARREN_DECLARE must be "true" or "false" (got "${declare}")`);
+    else config.declare = declare === 'true';
+  }
   const attempts = int('WARREN_RETRY_ATTEMPTS', 1);
   if (attempts !== undefined) {
     const backoff = env.WARREN_RETRY_BACKOFF;
@@ -138,6 +161,16 @@ export function assertValidConfig(config: WarrenConfig): void {
   positive(config.requestTimeoutMs, 'requestTimeoutMs');
   positive(config.shutdownTimeoutMs, 'shutdownTimeoutMs', 0);
   positive(config.maxBodyBytes, 'maxBodyBytes');
+  const timeout = (value: unknown, path: string) => {
+    positive(value, path);
+    if (typeof value === 'number' && value > MAX_TIMEOUT_MS) problems.push(`${path} must be at most ${MAX_TIMEOUT_MS} ms (got ${value})`);
+  };
+  const redeliveries = (value: unknown, path: string) => { if (value !== false) positive(value, path); };
+  const flag = (value: unknown, path: string) => { if (value !== undefined && typeof value !== 'boolean') problems.push(`${path} must be true or false`); };
+  timeout(config.handlerTimeoutMs, 'handlerTimeoutMs');
+  positive(config.brokerConsumerTimeoutMs, 'brokerConsumerTimeoutMs');
+  redeliveries(config.redeliveryLimit, 'redeliveryLimit');
+  flag(config.declare, 'declare');
   retry(config.retry, 'retry');
   queueType(config.queueType, 'queueType');
   if (config.health) positive(config.health.port, 'health.port', 0);
@@ -145,6 +178,9 @@ export function assertValidConfig(config: WarrenConfig): void {
     positive(overrides.prefetch, `consumers["${key}"].prefetch`);
     positive(overrides.concurrency, `consumers["${key}"].concurrency`);
     positive(overrides.maxBodyBytes, `consumers["${key}"].maxBodyBytes`);
+    timeout(overrides.timeoutMs, `consumers["${key}"].timeoutMs`);
+    redeliveries(overrides.redeliveryLimit, `consumers["${key}"].redeliveryLimit`);
+    flag(overrides.declare, `consumers["${key}"].declare`);
     retry(overrides.retry, `consumers["${key}"].retry`);
     queueType(overrides.queueType, `consumers["${key}"].queueType`);
   }

@@ -5,6 +5,8 @@ import type { ConfigurableName, RetryPolicy } from './options';
 import { assertQueueSettings, consumerTopology, type QueueType } from './consumer-topology';
 import { delayProblem, RETRY_DELAY_LADDER } from './retry-delays';
 import type { ExchangeType, Topology } from './transport';
+import type { FieldTable, QueueSpec } from './transport';
+import { DEFAULT_HANDLER_TIMEOUT_MS, MAX_TIMEOUT_MS } from './handler-timeout';
 import { createPayloadValidator, type PayloadValidator, type ValidationSettings } from './validation';
 
 /** The dead-letter exchange Warren declares unless a consumer names another. */
@@ -19,6 +21,12 @@ export interface ConsumerDefaults {
   maxBodyBytes: number;
   /** The type of every queue Warren declares for a consumer that does not choose one. */
   queueType: QueueType;
+  /** Handler timeout in ms. */
+  timeoutMs: number;
+  /** Unsettled redeliveries before `REDELIVERY_LIMIT`, or false. */
+  redeliveryLimit: number | false;
+  /** Declare the topology (true) or only check it passively (false). */
+  declare: boolean;
 }
 
 /** The defaults `Warren.start()` applies when neither the app nor the consumer sets a value. */
@@ -29,6 +37,9 @@ export const DEFAULT_CONSUMER_SETTINGS: Readonly<ConsumerDefaults> = Object.free
   validation: {},
   maxBodyBytes: 16 * 1024 * 1024,
   queueType: 'classic',
+  timeoutMs: DEFAULT_HANDLER_TIMEOUT_MS,
+  redeliveryLimit: 5,
+  declare: true,
 });
 
 /** A `@Consumer` with every name resolved and every default applied: what the runtime runs and the CLI documents. */
@@ -62,6 +73,14 @@ export interface ConsumerPlan {
   /** Batch consumption: up to `size` messages or `timeMs` of waiting per handler call. */
   readonly batch?: { readonly size: number; readonly timeMs: number };
   readonly topology: Topology;
+  /** A handler call running longer is abandoned with `HANDLER_TIMEOUT`. */
+  readonly timeoutMs: number;
+  /** Unsettled redeliveries tolerated before `REDELIVERY_LIMIT`; false: no limit. */
+  readonly redeliveryLimit: number | false;
+  /** False: Warren declares nothing for this consumer and checks its topology passively at start. */
+  readonly declare: boolean;
+  /** Where messages that came back unsettled wait their turn, one at a time (see redelivery-guard.ts). */
+  readonly redeliveredQueue?: string;
 }
 
 const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
@@ -124,15 +143,28 @@ export function planConsumer(definition: ConsumerDefinition, defaults: ConsumerD
 
   const shape = { id, exchange, exchangeType, routingKeys, queue, queueType, retryQueues, deadLetter };
   assertQueueSettings(shape, options, retry.attempts);
+  const timeoutMs = options.timeoutMs ?? defaults.timeoutMs;
+  if (!(Number.isInteger(timeoutMs) && timeoutMs >= 1 && timeoutMs <= MAX_TIMEOUT_MS)) throw new ConfigurationError(`${id}: timeoutMs must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS} (got ${timeoutMs}).`);
+  const redeliveryLimit = options.redeliveryLimit ?? defaults.redeliveryLimit;
+  if (redeliveryLimit !== false && !(Number.isInteger(redeliveryLimit) && redeliveryLimit >= 1 && redeliveryLimit <= 1000)) throw new ConfigurationError(`${id}: redeliveryLimit must be a whole number from 1 to 1000, or false (got ${redeliveryLimit}).`);
 
   const validator = payloadType ? createPayloadValidator(payloadType as new () => unknown, { ...defaults.validation, ...options.validation }) : undefined;
+
+  const topology = consumerTopology(shape, options);
+  const ownQueue = topology.queues!.find((q) => q.name === queue)!;
+  // Exclusive, auto-delete and transient queues do not outlive their consumer: nothing to guard.
+  const guarded = redeliveryLimit !== false && ownQueue.durable !== false && !ownQueue.exclusive && !ownQueue.autoDelete;
+  const redeliveredQueue = guarded ? `${queue}.redelivered` : undefined;
+  if (redeliveredQueue) topology.queues!.push(redeliveredQueueSpec(redeliveredQueue, ownQueue));
 
   return {
     id, definition, exchange, exchangeType, routingKeys, queue, queueType, prefetch, concurrency, shape: bodyShape, payloadType, validator, retry, retryQueues, retryBuckets, deadLetter,
     maxBodyBytes: options.maxBodyBytes ?? defaults.maxBodyBytes,
     scope: options.scope ?? 'app',
     batch,
-    topology: consumerTopology(shape, options),
+    topology,
+    timeoutMs, redeliveryLimit, redeliveredQueue,
+    declare: options.declare ?? defaults.declare,
   };
 }
 
@@ -159,4 +191,18 @@ function normaliseRetry(policy: RetryPolicy, id: string): Required<RetryPolicy> 
   if (maxDelay) throw new ConfigurationError(`${id}: retry.maxDelay ${maxDelay}.`);
   if (!(full.maxDelay >= full.delay)) throw new ConfigurationError(`${id}: retry.maxDelay must be ≥ retry.delay.`);
   return full;
+}
+
+/**
+ * The queue where the redelivery guard parks messages that came back unsettled, consumed one at a
+ * time: the consumer's queue type and dead-letter route, durable, nothing else (no TTL, no length limit).
+ */
+export function redeliveredQueueSpec(name: string, consumerQueue: QueueSpec): QueueSpec {
+  const own = consumerQueue.arguments ?? {};
+  const args: FieldTable = { 'x-dead-letter-exchange': own['x-dead-letter-exchange'], 'x-dead-letter-routing-key': own['x-dead-letter-routing-key'] };
+  // The settings a quorum queue needs (at-least-once dead-lettering, its overflow and delivery limit) follow too.
+  for (const key of ['x-queue-type', 'x-dead-letter-strategy', 'x-overflow', 'x-delivery-limit']) {
+    if (own[key] !== undefined) args[key] = own[key];
+  }
+  return { name, durable: true, arguments: args };
 }

@@ -59,6 +59,42 @@ export class MessageContext {
   header(name: string): unknown {
     return this.headers[name];
   }
+
+  /**
+   * Aborted when the handler runs past its consumer's `timeoutMs` (its `reason` is a
+   * `HandlerTimeoutError`): the message has then been settled as a failure and whatever the handler
+   * does next is ignored. Pass it on so abandoned work stops too.
+   *
+   * @example
+   * ```ts
+   * @Consumer('orders', 'order.created', { timeoutMs: 10_000 })
+   * async enrich(order: OrderCreated, ctx: MessageContext) {
+   *   const customer = await fetch(`${crm}/customers/${order.customerId}`, { signal: ctx.signal });
+   * }
+   * ```
+   */
+  get signal(): AbortSignal {
+    let state = aborts.get(this);
+    if (!state) aborts.set(this, state = {});
+    if (!state.controller) {
+      // Created on first use: most handlers never ask for it.
+      state.controller = new AbortController();
+      if (state.reason) state.controller.abort(state.reason);
+    }
+    return state.controller.signal;
+  }
+}
+
+/** Kept outside the class so handlers cannot abort their own context's signal. */
+const aborts = new WeakMap<MessageContext, { controller?: AbortController; reason?: Error }>();
+
+/** Aborts a context's `signal` (once); the pipeline calls it when the handler's deadline passes. */
+export function abandonContext(context: MessageContext, reason: Error): void {
+  let state = aborts.get(context);
+  if (!state) aborts.set(context, state = {});
+  if (state.reason) return;
+  state.reason = reason;
+  state.controller?.abort(reason);
 }
 
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze(Object.create(null));

@@ -132,3 +132,25 @@ export class RequeueLimitError extends WarrenError {
     super('REQUEUE_LIMIT', `The handler requeued this message ${requeues} times, the most Warren allows; it was dead-lettered so it cannot loop (last reason: ${lastReason}). Use retryLater(ms) for conditions that take time to clear.`, { permanent: true });
   }
 }
+
+/**
+ * A handler ran past its consumer's `timeoutMs`. Its `ctx.signal` was aborted with this error and
+ * the message was settled as a failure (retried, then dead-lettered); whatever the handler does
+ * afterwards is ignored. Pass `ctx.signal` to fetch, database drivers and timers so it stops too.
+ */
+export class HandlerTimeoutError extends WarrenError {
+  constructor(readonly consumer: string, readonly timeoutMs: number) {
+    super('HANDLER_TIMEOUT', `${consumer} did not finish within its timeout of ${timeoutMs} ms; the message was settled as a failure. Make the handler honour ctx.signal, or raise the consumer's timeoutMs.`);
+  }
+}
+
+/**
+ * A message came back more times than the consumer's `redeliveryLimit` without Warren ever
+ * settling it: each time the process holding it died (a crash, an out-of-memory kill, a
+ * `process.exit` in a handler). It is dead-lettered unread so it cannot take the service down again.
+ */
+export class RedeliveryLimitError extends WarrenError {
+  constructor(readonly consumer: string, readonly redeliveries: number, readonly limit: number) {
+    super('REDELIVERY_LIMIT', `${consumer}: the message was delivered ${redeliveries + 1} times without ever being settled (limit ${limit} redeliveries); each time the process holding it stopped. It was dead-lettered without running the handler again: inspect it before replaying it.`, { permanent: true });
+  }
+}

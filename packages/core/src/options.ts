@@ -90,6 +90,22 @@ export interface ConsumerOptions {
    * a fresh instance per message, so `Lifecycle.ContainerScoped` dependencies live one message.
    */
   scope?: 'app' | 'message';
+  /**
+   * How long one handler call may run, in ms (default: the app's `handlerTimeoutMs`, 5 minutes).
+   * Past it, `ctx.signal` is aborted and the message is retried (then dead-lettered) with
+   * `HANDLER_TIMEOUT`. Keep it below the broker's `consumer_timeout` (30 minutes by default).
+   */
+  timeoutMs?: number;
+  /**
+   * Deliveries of one message that may end without Warren settling it (the process died holding
+   * it) before it is dead-lettered with `REDELIVERY_LIMIT` (default: the app's, 5; `false`: no limit).
+   */
+  redeliveryLimit?: number | false;
+  /**
+   * `false`: declare nothing for this consumer, only check passively at start that its exchange and
+   * queues exist (for users without configure permission). Default: the app's `declare`, true.
+   */
+  declare?: boolean;
 }
 
 /** Options of `@Publisher(exchange, options)`. */
@@ -108,6 +124,8 @@ export interface PublisherOptions {
   validate?: boolean;
   /** Confirm timeout in ms (default: the app's, 10,000). */
   timeoutMs?: number;
+  /** `false`: do not declare the exchange, only check at start that it exists (default: the app's `declare`, true). */
+  declare?: boolean;
 }
 
 /** Options of `route(routingKey, type, options)`. */

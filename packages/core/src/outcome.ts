@@ -125,8 +125,9 @@ export class FailureRouter {
     const spec = retryQueueSpec(queue, bucket, plan.queue, plan.queueType);
     const message: OutgoingMessage = { exchange: '', routingKey: queue, body: delivery.body, properties: { ...delivery.properties, headers, expiration: undefined }, mandatory: true };
     const settlement = await this.republish('retry', plan, delivery, context, message, async () => {
-      if (!plan.retryQueues.has(bucket)) await this.declareBucket(queue, () => this.transport.declare({ queues: [spec] }));
-    }, () => this.transport.declare({ queues: [spec] }));
+      // declare: false: the administrator created the queues (`warren topology --print` lists them).
+      if (plan.declare && !plan.retryQueues.has(bucket)) await this.declareBucket(queue, () => this.transport.declare({ queues: [spec] }));
+    }, plan.declare ? () => this.transport.declare({ queues: [spec] }) : undefined);
     if (settlement === 'ack') this.logger.warn('message failed, retrying later', { consumer: plan.id, messageId: context.messageId, correlationId: context.correlationId, attempt: context.attempt, delayMs: bucket, code: error.code, error: error.message });
     return settlement;
   }

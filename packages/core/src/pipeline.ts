@@ -8,6 +8,7 @@ import { asWarrenError, decideOutcome, errorHeaders, type FailureRouter, type Ou
 import { describeThrown } from './failure-headers';
 import type { Delivery, DeliveryHandler, FieldTable, OutgoingMessage, Settlement, Transport } from './transport';
 import { createBatchHandler } from './batch';
+import { runWithDeadline } from './handler-timeout';
 
 /**
  * A message's path on the consumer side, top to bottom:
@@ -118,12 +119,15 @@ function createStages(plan: ConsumerPlan, deps: PipelineDeps): PipelineStages {
     },
 
     invoke(context, payload, args) {
-      const handler = deps.resolveHandler(plan, context);
-      const call = () => Promise.resolve((handler[method] as (...a: unknown[]) => unknown).apply(handler, args));
-      if (middleware.length === 0) return call();
-      const invocation: ConsumeInvocation = { consumer: plan.id, payload, context };
-      const run = (index: number): Promise<unknown> => (index === middleware.length ? call() : middleware[index]!(invocation, () => run(index + 1)));
-      return run(0);
+      const contexts = plan.batch ? (args[1] as MessageContext[]) : [context];
+      return runWithDeadline(() => {
+        const handler = deps.resolveHandler(plan, context);
+        const call = () => Promise.resolve((handler[method] as (...a: unknown[]) => unknown).apply(handler, args));
+        if (middleware.length === 0) return call();
+        const invocation: ConsumeInvocation = { consumer: plan.id, payload, context };
+        const run = (index: number): Promise<unknown> => (index === middleware.length ? call() : middleware[index]!(invocation, () => run(index + 1)));
+        return run(0);
+      }, { consumer: plan.id, timeoutMs: plan.timeoutMs, contexts, logger });
     },
 
     async succeed(context, result) {

@@ -214,6 +214,11 @@ export interface Transport {
   get(queue: string): Promise<FetchedMessage | undefined>;
   /** Passive declare: throws `TopologyError` if the queue does not exist. */
   inspectQueue(queue: string): Promise<QueueInfo>;
+  /**
+   * Passive declare: throws `TopologyError` if the exchange does not exist. Needs no configure
+   * permission; says nothing about the exchange's type or arguments (AMQP does not tell).
+   */
+  inspectExchange(exchange: string): Promise<void>;
   /** Returns how many messages were purged. */
   purgeQueue(queue: string): Promise<number>;
   deleteQueue(queue: string): Promise<void>;

@@ -3,12 +3,12 @@ import { expect } from 'chai';
 import { Consumer } from '../src/decorators';
 import { ConfigurationError } from '../src/errors';
 import { getConsumers } from '../src/metadata';
-import { planConsumer, resolveName, type ConsumerDefaults } from '../src/consumer-plan';
+import { DEFAULT_CONSUMER_SETTINGS, planConsumer, resolveName, type ConsumerDefaults } from '../src/consumer-plan';
 import { attemptOf } from '../src/context';
 import { retryBucket, RETRY_DELAY_LADDER } from '../src/retry-delays';
 import { OrderCreated } from './fixtures/orders';
 
-const defaults: ConsumerDefaults = { prefetch: 20, concurrency: 10, retry: { attempts: 1 }, validation: {}, maxBodyBytes: 1 << 20, queueType: 'classic' };
+const defaults: ConsumerDefaults = { ...DEFAULT_CONSUMER_SETTINGS, prefetch: 20, concurrency: 10, retry: { attempts: 1 }, validation: {}, maxBodyBytes: 1 << 20, queueType: 'classic' };
 
 function planOf(type: Function, env: Record<string, string> = {}, overrides: Partial<ConsumerDefaults> = {}) {
   return getConsumers(type as never).map((d) => planConsumer(d, { ...defaults, ...overrides }, env));

@@ -192,6 +192,16 @@ describe('Configuration', () => {
     expect(config).to.deep.equal({ url: ['amqp://a:5672', 'amqp://b:5672'], prefetch: 50, concurrency: 10, retry: { attempts: 4, delay: 200, backoff: 'exponential' } });
   });
 
+  it('reads the handler timeout, broker consumer_timeout, redelivery limit and declare settings', () => {
+    expect(configFromEnv({ WARREN_HANDLER_TIMEOUT_MS: '60000', WARREN_BROKER_CONSUMER_TIMEOUT_MS: '900000', WARREN_REDELIVERY_LIMIT: '8', WARREN_DECLARE: 'false' }))
+      .to.deep.equal({ handlerTimeoutMs: 60_000, brokerConsumerTimeoutMs: 900_000, redeliveryLimit: 8, declare: false });
+    expect(configFromEnv({ WARREN_REDELIVERY_LIMIT: 'false' })).to.deep.equal({ redeliveryLimit: false });
+    expect(() => configFromEnv({ WARREN_HANDLER_TIMEOUT_MS: '0', WARREN_REDELIVERY_LIMIT: 'never', WARREN_DECLARE: 'no' }))
+      .to.throw(ConfigurationError, /WARREN_HANDLER_TIMEOUT_MS[\s\S]*WARREN_REDELIVERY_LIMIT[\s\S]*WARREN_DECLARE/);
+    expect(() => assertValidConfig({ handlerTimeoutMs: 2 ** 31, redeliveryLimit: 0, declare: 'no' as never, consumers: { 'A.a': { timeoutMs: 1.5, redeliveryLimit: -1 } } }))
+      .to.throw(ConfigurationError, /handlerTimeoutMs must be at most[\s\S]*redeliveryLimit[\s\S]*declare must be true or false[\s\S]*consumers\["A\.a"\]\.timeoutMs[\s\S]*consumers\["A\.a"\]\.redeliveryLimit/);
+  });
+
   it('lists every problem at once', () => {
     try {
       configFromEnv({ WARREN_PREFETCH: 'many', WARREN_RETRY_ATTEMPTS: '0', WARREN_RETRY_BACKOFF: 'random', WARREN_TLS_CA_FILE: '/nonexistent/ca.pem' });

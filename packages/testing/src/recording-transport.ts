@@ -53,6 +53,7 @@ export class RecordingTransport implements Transport {
 
   get(queue: string): Promise<FetchedMessage | undefined> { return this.inner.get(queue); }
   inspectQueue(queue: string): Promise<QueueInfo> { return this.inner.inspectQueue(queue); }
+  inspectExchange(exchange: string): Promise<void> { return this.inner.inspectExchange(exchange); }
   purgeQueue(queue: string): Promise<number> { return this.inner.purgeQueue(queue); }
   deleteQueue(queue: string): Promise<void> { return this.inner.deleteQueue(queue); }
   deleteExchange(exchange: string): Promise<void> { return this.inner.deleteExchange(exchange); }

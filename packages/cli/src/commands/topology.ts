@@ -5,9 +5,13 @@ import { loadService } from '../service-loader';
 import { checkQueues } from '../topology-check';
 import { buildTopology } from '../topology-model';
 import { renderTopology, type TopologyFormat } from '../topology-render';
+import { topologyDefinitions } from '../topology-definitions';
 
 export interface TopologyCommandOptions {
   format: TopologyFormat;
+  /** Print the definitions an administrator must import for `declare: false`. */
+  print?: boolean;
+  vhost?: string;
   check?: string;
   strict?: boolean;
 }
@@ -18,6 +22,10 @@ export interface TopologyCommandOptions {
  */
 export async function topologyCommand(entries: string[], options: TopologyCommandOptions): Promise<ExitCode> {
   const model = buildTopology(entries.map((entry) => loadService([entry])));
+  if (options.print) {
+    process.stdout.write(`${JSON.stringify(topologyDefinitions(model, options.vhost ?? '/'), null, 2)}\n`);
+    return ExitCode.OK;
+  }
   if (options.check) {
     const transport = await connectTo(options.check, 'topology-check');
     try {

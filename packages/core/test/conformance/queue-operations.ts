@@ -47,6 +47,18 @@ export function queueOperationSpecs(ctx: ConformanceContext): void {
       expect(await rejectionOf(ctx.transport.inspectQueue(ctx.name('missing')))).to.be.instanceOf(TopologyError);
     });
 
+    it('inspects an exchange passively: resolves when it exists, fails with TopologyError (NOT_FOUND) when not, and creates nothing', async () => {
+      const exchange = ctx.name('inspect-exchange');
+      await ctx.declare({ exchanges: [{ name: exchange, type: 'topic', durable: false }] });
+      await ctx.transport.inspectExchange(exchange);
+      await ctx.transport.inspectExchange('amq.topic');
+      const missing = ctx.name('missing-exchange');
+      const error = await rejectionOf(ctx.transport.inspectExchange(missing));
+      expect(error).to.be.instanceOf(TopologyError);
+      expect((error as Error).message).to.contain('(NOT_FOUND)');
+      expect(await rejectionOf(ctx.transport.inspectExchange(missing)), 'still missing').to.be.instanceOf(TopologyError);
+    });
+
     it('deletes a queue with its bindings', async () => {
       const exchange = ctx.name('delete-bindings');
       const queue = `${exchange}.q`;

@@ -156,7 +156,7 @@ describeWithBroker('Under faults: malformed input', function () {
     } finally {
       process.off('unhandledRejection', onUnhandled);
       await app.close();
-      for (const q of [queue, `${queue}.dlq`]) await admin.deleteQueue(q).catch(() => undefined);
+      for (const q of [queue, `${queue}.dlq`, `${queue}.redelivered`]) await admin.deleteQueue(q).catch(() => undefined);
       await admin.deleteExchange(exchange).catch(() => undefined);
       await admin.close();
     }

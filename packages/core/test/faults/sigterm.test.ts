@@ -10,7 +10,10 @@ import { AMQP_URL, describeWithBroker } from '../support/broker';
 import { eventually, Ledger, publishAll } from './ledger';
 import { RecordingLogger, scenarioNames, Tick } from './service';
 
-/** The second consumer: records each message and whether the broker marked it redelivered. */
+/**
+ * The second consumer: records each message and whether it came back from the stopped service
+ * (on a classic queue the redelivery guard requeues such a message with x-warren-redeliveries).
+ */
 @injectable()
 class TakeOver {
   static redelivered = 0;
@@ -18,7 +21,7 @@ class TakeOver {
 
   @Consumer('${EX}', 'tick', { queue: '${Q}.ticks', prefetch: 200, concurrency: 50 })
   async tick(tick: Tick, ctx: MessageContext): Promise<void> {
-    if (ctx.redelivered) TakeOver.redelivered++;
+    if (ctx.redelivered || ctx.header('x-warren-redeliveries') !== undefined) TakeOver.redelivered++;
     this.ledger.recordHandled(tick.id);
   }
 }
@@ -71,8 +74,11 @@ describeWithBroker('Under faults: SIGTERM', function () {
     TakeOver.redelivered = 0;
     apps.push(await Warren.start({ url: AMQP_URL, handlers: [TakeOver], container: scope, env, logger: new RecordingLogger(), telemetry: false }));
     await eventually('every confirmed message is handled', () => ledger.lost().length === 0, 30_000);
+    // Close first: a consumer still attached re-declares a queue deleted under it.
+    for (const app of apps.splice(0)) await app.close();
     await admin.deleteQueue(queue).catch(() => undefined);
     await admin.deleteQueue(`${queue}.dlq`).catch(() => undefined);
+    await admin.deleteQueue(`${queue}.redelivered`).catch(() => undefined);
     await admin.deleteExchange(exchange).catch(() => undefined);
     await admin.close();
     ledger.print({ 'in flight at SIGTERM': inFlight, 'finished by the service': finishedByService.length, redelivered: TakeOver.redelivered });
@@ -121,6 +127,7 @@ describeWithBroker('Under faults: SIGTERM', function () {
     } finally {
       await admin.deleteQueue(queue).catch(() => undefined);
       await admin.deleteQueue(`${queue}.dlq`).catch(() => undefined);
+      await admin.deleteQueue(`${queue}.redelivered`).catch(() => undefined);
       await admin.deleteExchange(exchange).catch(() => undefined);
       await admin.close();
     }

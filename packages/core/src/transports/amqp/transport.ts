@@ -197,6 +197,15 @@ export class AmqpTransport implements Transport {
     }
   }
 
+  async inspectExchange(exchange: string): Promise<void> {
+    this.assertOpen();
+    try {
+      await this.publishConnection.exchangeDeclare({ exchange, passive: true });
+    } catch (err) {
+      throw this.errors.topology(err);
+    }
+  }
+
   async purgeQueue(queue: string): Promise<number> {
     this.assertOpen();
     try {

@@ -171,6 +171,11 @@ export class MemoryBroker implements QueueOwner {
     this.queues.clear();
   }
 
+  /** Throws `TopologyError` (NOT_FOUND) unless the exchange exists, as a passive declare would. */
+  inspectExchange(name: string): void {
+    this.exchange(name);
+  }
+
   private exchange(name: string): MemoryExchange {
     const exchange = this.exchanges.get(name);
     if (!exchange) throw refused('NOT_FOUND', `no exchange "${name}" in the in-memory broker. Declare it first.`);

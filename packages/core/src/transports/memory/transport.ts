@@ -166,6 +166,11 @@ export class MemoryTransport implements Transport {
     return { queue: queueName, messageCount: queue.messageCount, consumerCount: queue.consumers.length };
   }
 
+  async inspectExchange(exchange: string): Promise<void> {
+    this.assertOpen();
+    this.broker.inspectExchange(exchange);
+  }
+
   async purgeQueue(queueName: string): Promise<number> {
     this.assertOpen();
     return this.broker.queue(queueName).purge();
