@@ -12,7 +12,9 @@ import { assertValidConfig, type WarrenConfig } from './config';
 import { startHealthServer, type HealthReport } from './health-server';
 export type { HealthReport } from './health-server';
 import type { Server } from 'node:http';
+import { assertConsumerLimits } from './limits';
 import { FailureRouter } from './outcome';
+import { redactText } from './redact';
 import { createDeliveryHandler, type ConsumeMiddleware, type SettledEvent } from './pipeline';
 import { createBoundPublisher, planPublisher, publishThrough, type PublisherPlan, type PublishingDeps, type PublishMiddleware } from './publishing';
 import { createTelemetry } from './telemetry';
@@ -106,6 +108,7 @@ export class Warren {
       maxBodyBytes: options.maxBodyBytes ?? base.maxBodyBytes,
     };
     const consumers = collected.handlers.flatMap((h) => getConsumers(h).map((d) => planConsumer(withOverrides(d, options.consumers), defaults, env)));
+    consumers.forEach(assertConsumerLimits);
     assertNoConflicts(consumers);
     const publishers = collected.publishers.map((p) => planPublisher(getPublisher(p)!, env));
 
@@ -225,10 +228,11 @@ export class Warren {
     const connected = this.transport.connected;
     return {
       status: this.stopped ? 'closed' : !this.closing && connected && consumers.every((c) => c.attached) ? 'up' : 'down',
-      transport: this.transport.description,
+      // Probes are often reachable by more people than logs: nothing URL-shaped keeps its userinfo.
+      transport: redactText(this.transport.description, []),
       connected,
       consumers,
-      lastError: this.lastError,
+      lastError: this.lastError === undefined ? undefined : redactText(this.lastError, []),
     };
   }
 
