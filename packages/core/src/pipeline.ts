@@ -142,11 +142,12 @@ function createStages(plan: ConsumerPlan, deps: PipelineDeps): PipelineStages {
 
     async fail(error, delivery, context) {
       try {
-        const address = replies.mode === 'always' ? replyAddress(replies, context.replyTo) : undefined;
-        if (address !== undefined && !(error instanceof MessageAction)) {
+        const address = replyAddress(replies, context.replyTo);
+        const answerable = address !== undefined && !(error instanceof MessageAction);
+        if (answerable && replies.mode === 'always') {
           // A caller is waiting: answer with the error instead of retrying behind its back.
           const warrenError = asWarrenError(error);
-          await replier.error(address, context, warrenError);
+          await replier.error(address, context, warrenError, false);
           if (!warrenError.permanent) {
             logger.warn('request failed; error sent to the caller', { consumer: plan.id, messageId: context.messageId, correlationId: context.correlationId, code: warrenError.code, error: warrenError.message });
             report(context, 'error-replied', warrenError);
@@ -156,6 +157,8 @@ function createStages(plan: ConsumerPlan, deps: PipelineDeps): PipelineStages {
         const outcome: Outcome = decideOutcome(error, context.attempt, plan);
         const settlement = await deps.failures.apply(plan, delivery, context, outcome);
         const cause = 'error' in outcome ? outcome.error : undefined;
+        // A consumer that answers requests only implicitly tells the caller once the policy has run out.
+        if (answerable && replies.mode === 'value' && outcome.kind === 'dead-letter') await replier.error(address, context, outcome.error, true);
         if (outcome.kind === 'ack') report(context, 'handled');
         else if (outcome.kind === 'requeue' || settlement === 'requeue') report(context, 'requeued', cause);
         else if (settlement === 'reject') report(context, 'rejected', cause);

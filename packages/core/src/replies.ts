@@ -16,8 +16,9 @@ import type { FieldTable, OutgoingMessage, Transport } from './transport';
  * - `reply: true` — the consumer answers requests: its return value is the reply, and a failure is
  *   answered with an error reply (`RemoteError` for the caller) instead of being retried.
  * - `reply` unset — kept for consumers written before the option: a request is answered when the
- *   handler returns a value (not `undefined`); failures follow the retry / dead-letter policy and
- *   are not answered. Warren logs a one-time warning asking to say `reply: true` (or `false`).
+ *   handler returns a value (not `undefined`); a failure follows the retry / dead-letter policy, and
+ *   only once the message is dead-lettered is the caller sent the error. Warren logs a one-time
+ *   warning asking to say `reply: true` (or `false`).
  * - `reply: false` — never answers.
  * - `reply: { namedQueues: true }` — like `true`, and also answers a `replyTo` naming an ordinary
  *   queue (only for callers you trust: any publisher can then make this consumer write into any
@@ -59,10 +60,7 @@ export class Replier {
 
   /** The handler's result as the reply. */
   async result(address: string, context: MessageContext, result: unknown, implicit: boolean): Promise<void> {
-    if (implicit && !this.warnedImplicit) {
-      this.warnedImplicit = true;
-      this.logger.warn('answered a request from a consumer without { reply: true }; say reply: true to answer requests (errors too), or reply: false for an event consumer', { consumer: this.consumer });
-    }
+    if (implicit) this.warnImplicit();
     const message = Buffer.isBuffer(result)
       ? replyMessage(address, context, result, 'application/octet-stream')
       : typeof result === 'string'
@@ -72,9 +70,16 @@ export class Replier {
   }
 
   /** A failure as an error reply: the caller gets a `RemoteError` with the code. */
-  async error(address: string, context: MessageContext, error: WarrenError): Promise<void> {
+  async error(address: string, context: MessageContext, error: WarrenError, implicit: boolean): Promise<void> {
+    if (implicit) this.warnImplicit();
     const body = jsonCodec.encode({ error: { code: error.code, message: error.message } });
     await this.send(replyMessage(address, context, body, 'application/json', errorHeaders(error)), context);
+  }
+
+  private warnImplicit(): void {
+    if (this.warnedImplicit) return;
+    this.warnedImplicit = true;
+    this.logger.warn('answered a request from a consumer without { reply } in its options; set reply: true on a consumer that answers requests, reply: false on one that never should', { consumer: this.consumer });
   }
 
   private async send(message: OutgoingMessage, context: MessageContext): Promise<void> {
