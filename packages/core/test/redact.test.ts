@@ -2,9 +2,7 @@ import { expect } from 'chai';
 import { parseBrokerUrls } from '../src/transports/amqp/url';
 import { ConfigurationError } from '../src/errors';
 import { redactText, redactUrl, stripUserinfo } from '../src/redact';
-
-/** Passwords that fooled the first-`@` redaction or made `new URL()` fail with the password in the error. */
-export const HOSTILE_PASSWORDS = ['S3cr@tPr0d', 'a/b', 'x#y', 'q?r=1', '50%off', 'c:o:l:o:n', 'p@ss/w#rd?%:@@'];
+import { HOSTILE_PASSWORDS } from './support/passwords';
 
 describe('URL redaction', () => {
   it('replaces the whole userinfo of an AMQP URL', () => {
