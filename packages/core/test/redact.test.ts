@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { parseBrokerUrls } from '../src/transports/amqp/url';
 import { ConfigurationError } from '../src/errors';
+import { jsonLogger } from '../src/logger';
 import { redactText, redactUrl, stripUserinfo } from '../src/redact';
 import { HOSTILE_PASSWORDS } from './support/passwords';
 
@@ -74,5 +75,16 @@ describe('URL redaction', () => {
     expect(address.hosts).to.deep.equal(['a:5672', 'b:5673']);
     expect(address.vhost).to.equal('v');
     expect(parseBrokerUrls('amqps://u:p@mq.example.com').hosts).to.deep.equal(['mq.example.com:5671']);
+  });
+
+  it('writes one escaped JSON line per entry: newlines, CR and ESC in message ids or errors cannot forge or colour lines', () => {
+    const lines: string[] = [];
+    const logger = jsonLogger({ write: (line) => lines.push(line), level: 'debug' });
+    const forged = 'id\n{"level":"error","msg":"forged"}\r\u001b[31mred';
+    logger.warn('message dead-lettered', { messageId: forged, error: `failed at amqp://u:S3cr@tPr0d@h/v\n${forged}` });
+    expect(lines).to.have.length(1);
+    expect(lines[0]).not.to.match(/[\n\r\u001b]/);
+    expect(lines[0]).not.to.contain('S3cr');
+    expect(JSON.parse(lines[0]!).messageId).to.equal(forged);
   });
 });

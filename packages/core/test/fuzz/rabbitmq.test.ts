@@ -6,7 +6,7 @@ import { DeliveryFuzzer } from './fuzz';
 import { REGRESSION_DELIVERIES } from './regressions';
 
 /** A smaller sample on RabbitMQ: forged x-death once crash-looped a retry queue, so this runs on a scratch node. */
-const RUNS = Number(process.env.FUZZ_RABBITMQ_RUNS ?? 300);
+const RUNS = Number(process.env.FUZZ_RABBITMQ_RUNS ?? 500);
 
 describeOnScratchBroker('Hostile deliveries through the pipeline (fast-check)', {}, (broker) => {
   let admin: AmqpTransport;
