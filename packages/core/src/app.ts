@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { container as rootContainer, type DependencyContainer, type InjectionToken } from 'tsyringe';
 import { AmqpTransport } from './transports/amqp/transport';
 import { CodecRegistry, jsonCodec, type Codec } from './codec';
+import { encodeContent, isContentEncoding, type ContentEncoding } from './content-encoding';
 import { DEFAULT_CONSUMER_SETTINGS, planConsumer, type ConsumerDefaults, type ConsumerPlan } from './consumer-plan';
 import { createHandlerResolver } from './handler-resolver';
 import { ConfigurationError } from './errors';
@@ -210,14 +211,16 @@ export class Warren {
 
   /**
    * Publishes a JSON (or Buffer / string) payload without a publisher class: for scripts, tests and
-   * bridges. Confirmed; `mandatory` reports unroutable messages.
+   * bridges. Confirmed; `mandatory` reports unroutable messages; `compress` sends it gzip / deflate encoded.
    */
-  async publish(exchange: string, routingKey: string, payload: unknown, options: { headers?: FieldTable; mandatory?: boolean; contentType?: string; messageId?: string; correlationId?: string } = {}): Promise<void> {
-    const body = Buffer.isBuffer(payload) ? payload : typeof payload === 'string' ? Buffer.from(payload, 'utf8') : jsonCodec.encode(payload);
+  async publish(exchange: string, routingKey: string, payload: unknown, options: { headers?: FieldTable; mandatory?: boolean; contentType?: string; messageId?: string; correlationId?: string; compress?: ContentEncoding } = {}): Promise<void> {
+    const encoded = Buffer.isBuffer(payload) ? payload : typeof payload === 'string' ? Buffer.from(payload, 'utf8') : jsonCodec.encode(payload);
     const contentType = options.contentType ?? (Buffer.isBuffer(payload) ? 'application/octet-stream' : typeof payload === 'string' ? 'text/plain' : 'application/json');
+    if (options.compress !== undefined && !isContentEncoding(options.compress)) throw new ConfigurationError('compress must be "gzip" or "deflate".');
+    const body = options.compress ? encodeContent(encoded, options.compress) : encoded;
     const message: OutgoingMessage = {
       exchange, routingKey, body, mandatory: options.mandatory,
-      properties: { contentType, headers: options.headers, deliveryMode: 2, messageId: options.messageId ?? randomUUID(), correlationId: options.correlationId, timestamp: Math.floor(Date.now() / 1000) },
+      properties: { contentType, contentEncoding: options.compress, headers: options.headers, deliveryMode: 2, messageId: options.messageId ?? randomUUID(), correlationId: options.correlationId, timestamp: Math.floor(Date.now() / 1000) },
     };
     await publishThrough(this.publishing.middleware, message, (m) => this.transport.publish(m));
   }
