@@ -131,6 +131,7 @@ export class Warren {
         transport, codecs, env, validation: options.validation ?? {},
         publishTimeoutMs: options.publishTimeoutMs ?? 10_000,
         requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+        maxReplyBytes: defaults.maxBodyBytes,
         appId: options.name,
         middleware: publishMiddleware,
       };

@@ -41,6 +41,8 @@ export interface PublishingDeps {
   publishTimeoutMs: number;
   /** Default request timeout (ms). */
   requestTimeoutMs: number;
+  /** Largest reply body, before and after gzip / deflate decoding (default: no limit). */
+  maxReplyBytes?: number;
   /** `appId` property on every message (the service's name). */
   appId?: string;
   middleware: readonly PublishMiddleware[];
@@ -146,7 +148,7 @@ function createSend(definition: PublisherDefinition, plan: PublisherPlan, route:
     if (headers && typeof headers['x-warren-error-code'] === 'string') {
       throw new RemoteError(headers['x-warren-error-code'], `The handler of "${outgoing.routingKey}" on exchange "${exchange}" failed: ${String(headers['x-warren-error-message'] ?? 'no message')}`);
     }
-    return replyValidator(replyDelivery.body, replyDelivery.properties, deps.codecs);
+    return replyValidator(replyDelivery.body, replyDelivery.properties, deps.codecs, deps.maxReplyBytes ?? Number.MAX_SAFE_INTEGER);
   };
   return send;
 }
@@ -179,8 +181,8 @@ function replyValidatorFor(route: RouteDefinition, validation: ValidationSetting
     ? createPayloadValidator(type as Class, validation)
     : undefined;
   const shape = type === Buffer ? 'bytes' : type === String ? 'text' : 'value';
-  return async (body: Buffer, properties: MessageProperties, codecs: CodecRegistry): Promise<unknown> => {
-    const value = decodeBody(body, properties.contentType, shape, codecs, Number.MAX_SAFE_INTEGER, properties.contentEncoding);
+  return async (body: Buffer, properties: MessageProperties, codecs: CodecRegistry, maxBytes: number): Promise<unknown> => {
+    const value = decodeBody(body, properties.contentType, shape, codecs, maxBytes, properties.contentEncoding);
     return validator ? validator.validate(value) : value;
   };
 }

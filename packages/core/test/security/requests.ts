@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { RemoteError, RequestTimeoutError } from '../../src';
+import { gzipSync } from 'node:zlib';
+import { DecodeError, RemoteError, RequestTimeoutError } from '../../src';
 import { until } from '../support/until';
 import { Calls, RequestConsumers, requestQueues, Seen } from './handlers';
 import { drain, rejectionOf, type SecurityContext } from './harness';
@@ -82,6 +83,28 @@ export function requestSpecs(ctx: SecurityContext): void {
       const error = await rejectionOf(app.get(Calls).never.request({}, { timeoutMs: 300 }));
       expect(error).to.be.instanceOf(RequestTimeoutError);
       expect(seen.count('never')).to.equal(1);
+    });
+
+    it('decodes a compressed reply within maxBodyBytes, and refuses a zip bomb', async () => {
+      const caller = await ctx.start({ publishers: [Calls], maxBodyBytes: 64 * 1024 });
+      const admin = await ctx.admin();
+      const queue = `${ctx.env.Q}.raw-rpc`;
+      await admin.declare({ queues: [{ name: queue, durable: false }], bindings: [{ exchange: ctx.env.EX!, queue, routingKey: 'raw' }] });
+      const responder = await admin.subscribe({ queue, prefetch: 1, concurrency: 1 }, async (request) => {
+        const bomb = JSON.parse(request.body.toString()).bomb === true;
+        const body = gzipSync(bomb ? Buffer.alloc(8 * 1024 * 1024, 0x20) : Buffer.from('{"answer":1}'));
+        await admin.publish({ exchange: '', routingKey: request.properties.replyTo!, body, properties: { correlationId: request.properties.correlationId, contentType: 'application/json', contentEncoding: 'gzip' } });
+        return 'ack';
+      });
+      try {
+        expect(await caller.get(Calls).rpc.request({}, { routingKey: 'raw', timeoutMs: 4000 })).to.deep.equal({ answer: 1 });
+        const error = await rejectionOf(caller.get(Calls).rpc.request({ bomb: true }, { routingKey: 'raw', timeoutMs: 4000 }));
+        expect(error).to.be.instanceOf(DecodeError);
+        expect(error).to.include({ code: 'PAYLOAD_TOO_LARGE' });
+      } finally {
+        await responder.close();
+        await admin.deleteQueue(queue).catch(() => undefined);
+      }
     });
 
     it('lets a request expire unexecuted once its caller has given up (expiration = timeout)', async () => {
