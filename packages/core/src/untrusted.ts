@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 import type { Delivery, FieldTable, MessageProperties } from './transport';
 
 /**
@@ -56,13 +57,13 @@ export function plainTable(table: object, depth = 0): FieldTable {
   const copy: FieldTable = Object.create(null);
   let keys: string[];
   try {
-    keys = table instanceof Map ? [...table.keys()].filter((k): k is string => typeof k === 'string') : Object.keys(table);
+    keys = types.isMap(table) ? [...table.keys()].filter((k): k is string => typeof k === 'string') : Object.keys(table);
   } catch {
     return copy;
   }
   for (const key of keys) {
     if (FORBIDDEN_KEYS.has(key)) continue;
-    const value = plainValue(table instanceof Map ? table.get(key) : readOwn(table as Record<string, unknown>, key), depth + 1);
+    const value = plainValue(types.isMap(table) ? table.get(key) : readOwn(table as Record<string, unknown>, key), depth + 1);
     if (value !== undefined) copy[key] = value;
   }
   if (depth === 0) plainTables.add(copy);
@@ -81,8 +82,9 @@ function plainValue(value: unknown, depth: number): unknown {
   }
   if (depth > MAX_DEPTH) return undefined;
   try {
-    if (Buffer.isBuffer(value)) return Buffer.from(value);
-    if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : new Date(value.getTime());
+    // Brand checks, not instanceof: a decoded table can have Date.prototype or Buffer.prototype in its chain.
+    if (types.isUint8Array(value)) return Buffer.from(value);
+    if (types.isDate(value)) return Number.isNaN(value.getTime()) ? undefined : new Date(value.getTime());
     if (ArrayBuffer.isView(value)) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
     if (Array.isArray(value)) {
       const items: unknown[] = [];

@@ -45,6 +45,8 @@ const { value: headerValue } = fc.letrec<{ value: unknown }>((tie) => ({
     fc.double({ noNaN: true, noDefaultInfinity: true }),
     fc.boolean(),
     fc.constant(null),
+    fc.uint8Array({ maxLength: 16 }).map((bytes) => Buffer.from(bytes)),
+    fc.date({ noInvalidDate: true, min: new Date(0), max: new Date(2 ** 31 * 1000) }),
     fc.array(tie('value'), { maxLength: 4 }),
     fc.array(fc.tuple(key, tie('value')), { maxLength: 4 }).map(table),
   ),

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { container } from 'tsyringe';
 import { DEAD_LETTER_EXCHANGE, silentLogger, Warren } from '../../src';
 import type { Delivery, OutgoingMessage, Settlement, Subscription, Transport } from '../../src/transport';
+import { withDeadline } from '../security/harness';
 import { uniqueName } from '../support/broker';
 import { hostileDelivery, type HostileDelivery } from './arbitraries';
 import { FUZZ_ATTEMPTS, FuzzConsumers } from './consumers';
@@ -57,12 +58,13 @@ export class DeliveryFuzzer {
     }
   }
 
+  /** Never hangs: every step has a deadline. */
   async stop(): Promise<void> {
     process.off('unhandledRejection', this.onUnhandled);
-    await Promise.allSettled(this.subscriptions.map((s) => s.close()));
-    await this.app?.close();
-    for (const queue of [...this.queues, ...this.retryQueues]) await this.broker.admin.deleteQueue(queue).catch(() => undefined);
-    await this.broker.admin.deleteExchange(this.env.EX).catch(() => undefined);
+    await withDeadline(Promise.allSettled(this.subscriptions.map((s) => s.close())), 10_000).catch(() => undefined);
+    await withDeadline(this.app?.close() ?? Promise.resolve(), 15_000).catch(() => undefined);
+    for (const queue of [...this.queues, ...this.retryQueues]) await withDeadline(this.broker.admin.deleteQueue(queue), 5000).catch(() => undefined);
+    await withDeadline(this.broker.admin.deleteExchange(this.env.EX), 5000).catch(() => undefined);
   }
 
   private readonly retryQueues = new Set<string>();

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import fc from 'fast-check';
 import { MemoryTransport } from '../../src/transports/memory/transport';
+import { withDeadline } from '../security/harness';
 import { DeliveryFuzzer } from './fuzz';
 import { REGRESSION_DELIVERIES, REGRESSION_SEEDS } from './regressions';
 
@@ -20,7 +21,7 @@ describe('Hostile deliveries through the pipeline (in-memory broker, fast-check)
 
   afterEach(async () => {
     await fuzzer.stop();
-    await broker.close();
+    await withDeadline(broker.close(), 10_000).catch(() => undefined);
   });
 
   it('settles the regression deliveries once each, with reasons, and no publish outside the topology', async () => {
@@ -38,9 +39,9 @@ describe('Hostile deliveries through the pipeline (in-memory broker, fast-check)
     console.log(`      fuzz | seed ${seed} | ${fuzzer.cases} deliveries reached Warren | ${((performance.now() - started) / 1000).toFixed(1)} s`);
   });
 
-  for (const seed of REGRESSION_SEEDS) {
-    it(`replays seed ${seed}`, async () => {
-      await fc.assert(fuzzer.property(), { numRuns: 300, seed, endOnFailure: true });
+  for (const { seed, path, found } of REGRESSION_SEEDS) {
+    it(`replays seed ${seed} path ${path}: ${found}`, async () => {
+      await fc.assert(fuzzer.property(), { seed, path, endOnFailure: true });
       await fuzzer.assertSettledOnce();
     });
   }

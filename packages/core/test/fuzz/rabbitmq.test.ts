@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import fc from 'fast-check';
 import { AmqpTransport } from '../../src/transports/amqp/transport';
 import { describeOnScratchBroker } from '../faults/scratch-suite';
+import { withDeadline } from '../security/harness';
 import { DeliveryFuzzer } from './fuzz';
 import { REGRESSION_DELIVERIES } from './regressions';
 
@@ -15,7 +16,7 @@ describeOnScratchBroker('Hostile deliveries through the pipeline (fast-check)', 
   beforeEach(async function () {
     this.timeout(30_000);
     admin = new AmqpTransport({ url: broker().url, connectionName: 'warren-fuzz-admin' });
-    await admin.connect();
+    await admin.connect(10_000);
     fuzzer = new DeliveryFuzzer({ appTransport: () => new AmqpTransport({ url: broker().url, connectionName: 'warren-fuzz' }), admin });
     await fuzzer.start();
   });
@@ -23,7 +24,7 @@ describeOnScratchBroker('Hostile deliveries through the pipeline (fast-check)', 
   afterEach(async function () {
     this.timeout(30_000);
     await fuzzer.stop();
-    await admin.close();
+    await withDeadline(admin.close(), 10_000).catch(() => undefined);
   });
 
   it('settles the regression deliveries once each, with reasons, and no publish outside the topology', async function () {

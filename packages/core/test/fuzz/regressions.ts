@@ -23,10 +23,15 @@ export const REGRESSION_DELIVERIES: HostileDelivery[] = [
   { routingKey: 'event', body: Buffer.from('{"act":"retry-later","delay":1.5}') },
   { routingKey: 'event', body: Buffer.from('{"act":"retry-later","delay":-1}') },
   { routingKey: 'event', body: Buffer.from('{"act":"retry-later"}') },
+  // found by the fuzz test: an own __proto__ key holding a Date made the in-memory broker's header copy
+  // take Date.prototype as its prototype, and its next copy threw (uncaught) on `instanceof Date`
+  { routingKey: 'event', body: Buffer.from('{"act":"ack"}'), headers: { 'x-last-death-reason': Object.defineProperty({ kept: false }, '__proto__', { value: new Date(5_000_000_000), enumerable: true }) } },
   // zip bomb and an unknown encoding
   { routingKey: 'event', body: gzipSync(Buffer.alloc(1024 * 1024, 0x20)), contentType: 'application/json', contentEncoding: 'gzip' },
   { routingKey: 'rpc', body: Buffer.from('{}'), contentEncoding: 'br', replyTo: 'amq.rabbitmq.reply-to.forged' },
 ];
 
-/** Seeds of earlier runs that found a failure; each is replayed for a few hundred cases. */
-export const REGRESSION_SEEDS: number[] = [];
+/** Failing runs, replayed exactly: fast-check prints `{ seed, path }` with a counterexample. */
+export const REGRESSION_SEEDS: Array<{ seed: number; path: string; found: string }> = [
+  { seed: 481495675, path: '311', found: 'own __proto__ key holding a Date (in-memory broker header copy)' },
+];
