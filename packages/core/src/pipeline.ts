@@ -158,7 +158,7 @@ function createStages(plan: ConsumerPlan, deps: PipelineDeps): PipelineStages {
         const settlement = await deps.failures.apply(plan, delivery, context, outcome);
         const cause = 'error' in outcome ? outcome.error : undefined;
         // A consumer that answers requests only implicitly tells the caller once the policy has run out.
-        if (answerable && replies.mode === 'value' && outcome.kind === 'dead-letter') await replier.error(address, context, outcome.error, true);
+        if (answerable && replies.mode === 'value' && outcome.kind === 'dead-letter' && settlement !== 'requeue') await replier.error(address, context, outcome.error, true);
         if (outcome.kind === 'ack') report(context, 'handled');
         else if (outcome.kind === 'requeue' || settlement === 'requeue') report(context, 'requeued', cause);
         else if (settlement === 'reject') report(context, 'rejected', cause);
