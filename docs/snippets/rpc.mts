@@ -12,7 +12,7 @@ declare const app: Warren;
 export class PricingHandlers {
   constructor(private readonly prices: PriceList) {}
 
-  @Consumer('pricing', 'quote.get', { queue: 'pricing.quotes' })
+  @Consumer('pricing', 'quote.get', { queue: 'pricing.quotes', reply: true })
   async quote(request: QuoteRequest): Promise<Quote> {
     return { cents: await this.prices.lookup(request.sku) };
   }

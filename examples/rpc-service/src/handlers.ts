@@ -12,12 +12,15 @@ export class Pricing {
   readonly quote = route('quote.get', QuoteRequest, { reply: Quote });
 }
 
-/** The pricing service: the handler's return value is the reply, a thrown error an error reply. */
+/**
+ * The pricing service: `reply: true` says it answers requests — the handler's return value is the
+ * reply, a thrown error an error reply. Without it, a message's `replyTo` would not be answered.
+ */
 @injectable()
 export class PricingHandlers {
   constructor(private readonly prices: PriceList) {}
 
-  @Consumer(EXCHANGE, 'quote.get', { queue: `${EXCHANGE}.quotes` })
+  @Consumer(EXCHANGE, 'quote.get', { queue: `${EXCHANGE}.quotes`, reply: true })
   async quote(request: QuoteRequest): Promise<Quote> {
     return this.prices.quote(request);
   }

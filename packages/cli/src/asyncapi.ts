@@ -1,5 +1,5 @@
 import type { ConsumerPlan, ExchangeSpec, ExchangeType, PublisherPlan, QueueSpec } from '@warren/core';
-import { ConfigurationError, redactUrl } from '@warren/core';
+import { ConfigurationError, stripUserinfo } from '@warren/core';
 import { PayloadSchemas, type ClassMetadataSources, type JsonSchema } from './json-schema';
 
 /** What an AsyncAPI document is generated from. */
@@ -192,21 +192,24 @@ function serversFor(url: string | readonly string[]): { servers: Record<string, 
   const servers: Record<string, JsonSchema> = {};
   let vhost = '/';
   list.forEach((raw, i) => {
+    // The userinfo (everything up to the last `@`) never reaches the parser or the document: a
+    // password may hold `@ / # ?` unencoded, which `new URL()` would misread.
+    const location = stripUserinfo(raw);
     let parsed: URL;
     try {
-      parsed = new URL(raw);
+      parsed = new URL(location);
+      vhost = decodeURIComponent(parsed.pathname.slice(1)) || '/';
     } catch {
-      throw new ConfigurationError(`Invalid broker URL "${redactUrl(raw)}": expected amqp://user:password@host:5672/vhost or amqps://….`);
+      throw new ConfigurationError('Invalid broker URL (not shown: it may contain a password): expected amqp://user:password@host:5672/vhost or amqps://….');
     }
-    if (parsed.protocol !== 'amqp:' && parsed.protocol !== 'amqps:') throw new ConfigurationError(`Unsupported broker URL scheme "${parsed.protocol}" in "${redactUrl(raw)}": use amqp:// or amqps://.`);
+    if (parsed.protocol !== 'amqp:' && parsed.protocol !== 'amqps:') throw new ConfigurationError(`Unsupported broker URL scheme "${parsed.protocol}": use amqp:// or amqps://.`);
     const protocol = parsed.protocol.slice(0, -1);
-    vhost = decodeURIComponent(parsed.pathname.slice(1)) || '/';
     servers[list.length === 1 ? 'rabbitmq' : `rabbitmq-${i + 1}`] = {
       host: `${parsed.hostname}:${parsed.port || (protocol === 'amqps' ? 5671 : 5672)}`,
       pathname: `/${encodeURIComponent(vhost)}`,
       protocol,
       protocolVersion: '0.9.1',
-      description: `RabbitMQ at ${redactUrl(raw).replace(/\?.*$/, '')}`,
+      description: `RabbitMQ at ${location.replace(/\?.*$/, '')}`,
     };
   });
   return { servers, vhost };

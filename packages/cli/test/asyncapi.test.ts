@@ -55,7 +55,7 @@ describe('warren asyncapi', function () {
   it('takes info from the options, servers from the URL, and never writes the password', () => {
     expect(service.info).to.deep.equal({ title: 'billing', version: '1.2.3', description: service.info.description });
     expect(service.servers).to.deep.equal({
-      rabbitmq: { host: 'mq.example.com:5671', pathname: '/shop', protocol: 'amqps', protocolVersion: '0.9.1', description: 'RabbitMQ at amqps://billing:***@mq.example.com:5671/shop' },
+      rabbitmq: { host: 'mq.example.com:5671', pathname: '/shop', protocol: 'amqps', protocolVersion: '0.9.1', description: 'RabbitMQ at amqps://mq.example.com:5671/shop' },
     });
     expect(serviceYaml).not.to.contain('s3cr3t');
   });

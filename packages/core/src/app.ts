@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { container as rootContainer, type DependencyContainer, type InjectionToken } from 'tsyringe';
 import { AmqpTransport } from './transports/amqp/transport';
 import { CodecRegistry, jsonCodec, type Codec } from './codec';
+import { encodeContent, isContentEncoding, type ContentEncoding } from './content-encoding';
 import { DEFAULT_CONSUMER_SETTINGS, planConsumer, type ConsumerDefaults, type ConsumerPlan } from './consumer-plan';
 import { createHandlerResolver } from './handler-resolver';
 import { guardRedeliveries, subscribeRedelivered } from './redelivery-guard';
@@ -15,7 +16,9 @@ import { assertValidConfig, type WarrenConfig } from './config';
 import { startHealthServer, type HealthReport } from './health-server';
 export type { HealthReport } from './health-server';
 import type { Server } from 'node:http';
+import { assertConsumerLimits } from './limits';
 import { FailureRouter } from './outcome';
+import { redactText } from './redact';
 import { createDeliveryHandler, type ConsumeMiddleware, type SettledEvent } from './pipeline';
 import { createBoundPublisher, planPublisher, publishThrough, type PublisherPlan, type PublishingDeps, type PublishMiddleware } from './publishing';
 import { createTelemetry } from './telemetry';
@@ -115,6 +118,7 @@ export class Warren {
       declare: options.declare ?? base.declare,
     };
     const consumers = collected.handlers.flatMap((h) => getConsumers(h).map((d) => planConsumer(withOverrides(d, options.consumers), defaults, env)));
+    consumers.forEach(assertConsumerLimits);
     assertNoConflicts(consumers);
     const publishers = collected.publishers.map((p) => planPublisher(getPublisher(p)!, env));
 
@@ -136,6 +140,7 @@ export class Warren {
         transport, codecs, env, validation: options.validation ?? {},
         publishTimeoutMs: options.publishTimeoutMs ?? 10_000,
         requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+        maxReplyBytes: defaults.maxBodyBytes,
         appId: options.name,
         middleware: publishMiddleware,
       };
@@ -219,14 +224,16 @@ export class Warren {
 
   /**
    * Publishes a JSON (or Buffer / string) payload without a publisher class: for scripts, tests and
-   * bridges. Confirmed; `mandatory` reports unroutable messages.
+   * bridges. Confirmed; `mandatory` reports unroutable messages; `compress` sends it gzip / deflate encoded.
    */
-  async publish(exchange: string, routingKey: string, payload: unknown, options: { headers?: FieldTable; mandatory?: boolean; contentType?: string; messageId?: string; correlationId?: string } = {}): Promise<void> {
-    const body = Buffer.isBuffer(payload) ? payload : typeof payload === 'string' ? Buffer.from(payload, 'utf8') : jsonCodec.encode(payload);
+  async publish(exchange: string, routingKey: string, payload: unknown, options: { headers?: FieldTable; mandatory?: boolean; contentType?: string; messageId?: string; correlationId?: string; compress?: ContentEncoding } = {}): Promise<void> {
+    const encoded = Buffer.isBuffer(payload) ? payload : typeof payload === 'string' ? Buffer.from(payload, 'utf8') : jsonCodec.encode(payload);
     const contentType = options.contentType ?? (Buffer.isBuffer(payload) ? 'application/octet-stream' : typeof payload === 'string' ? 'text/plain' : 'application/json');
+    if (options.compress !== undefined && !isContentEncoding(options.compress)) throw new ConfigurationError('compress must be "gzip" or "deflate".');
+    const body = options.compress ? encodeContent(encoded, options.compress) : encoded;
     const message: OutgoingMessage = {
       exchange, routingKey, body, mandatory: options.mandatory,
-      properties: { contentType, headers: options.headers, deliveryMode: 2, messageId: options.messageId ?? randomUUID(), correlationId: options.correlationId, timestamp: Math.floor(Date.now() / 1000) },
+      properties: { contentType, contentEncoding: options.compress, headers: options.headers, deliveryMode: 2, messageId: options.messageId ?? randomUUID(), correlationId: options.correlationId, timestamp: Math.floor(Date.now() / 1000) },
     };
     await publishThrough(this.publishing.middleware, message, (m) => this.transport.publish(m));
   }
@@ -237,10 +244,11 @@ export class Warren {
     const connected = this.transport.connected;
     return {
       status: this.stopped ? 'closed' : !this.closing && connected && consumers.every((c) => c.attached) ? 'up' : 'down',
-      transport: this.transport.description,
+      // Probes are often reachable by more people than logs: nothing URL-shaped keeps its userinfo.
+      transport: redactText(this.transport.description, []),
       connected,
       consumers,
-      lastError: this.lastError,
+      lastError: this.lastError === undefined ? undefined : redactText(this.lastError, []),
     };
   }
 

@@ -1,3 +1,4 @@
+import { decodeContentEncoding } from './content-encoding';
 import { DecodeError } from './errors';
 
 /**
@@ -89,12 +90,14 @@ export class CodecRegistry {
  * Decodes a delivery body for a handler. `shape` comes from the handler's parameter type:
  * a `Buffer` parameter gets the bytes whatever the content type (images and other binary data),
  * a `string` parameter gets strict UTF-8 text, anything else is decoded by content type — and a
- * message without one is decoded as JSON, the parameter type's natural encoding.
+ * message without one is decoded as JSON, the parameter type's natural encoding. A gzip or deflate
+ * `contentEncoding` is removed first, with `maxBytes` applied to the decompressed size as well.
  */
-export function decodeBody(body: Buffer, contentType: string | undefined, shape: BodyShape, codecs: CodecRegistry, maxBytes: number): unknown {
+export function decodeBody(body: Buffer, contentType: string | undefined, shape: BodyShape, codecs: CodecRegistry, maxBytes: number, contentEncoding?: string): unknown {
   if (body.length > maxBytes) {
     throw new DecodeError('PAYLOAD_TOO_LARGE', `The body has ${body.length} bytes, over the limit of ${maxBytes} (maxBodyBytes).`);
   }
+  body = decodeContentEncoding(body, contentEncoding, maxBytes);
   if (shape === 'bytes') return body;
   if (shape === 'text') return decodeUtf8(body);
   if (contentType === undefined || contentType === '') return jsonCodec.decode(body);

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { ConfigurationError } from './errors';
+import { MAX_PREFETCH, MAX_TIMEOUT_MS } from './limits';
 import type { TlsOptions } from './transports/amqp/url';
 import type { ConsumerOptions, RetryPolicy } from './options';
 import { MAX_RETRY_DELAY_MS } from './retry-delays';
-import { MAX_TIMEOUT_MS } from './handler-timeout';
 
 /**
  * The part of Warren's configuration that can come from the environment or a config file, checked
@@ -54,7 +54,7 @@ export interface WarrenConfig {
  * `WARREN_SHUTDOWN_TIMEOUT_MS`, `WARREN_MAX_BODY_BYTES`, `WARREN_QUEUE_TYPE`, `WARREN_HANDLER_TIMEOUT_MS`,
  * `WARREN_BROKER_CONSUMER_TIMEOUT_MS`, `WARREN_REDELIVERY_LIMIT` (a number or `false`),
  * `WARREN_DECLARE` (`true` / `false`), `WARREN_FORBID_NON_WHITELISTED`,
- * `WARREN_HEALTH_PORT`, `WARREN_TLS_CA_FILE`, `WARREN_TLS_CERT_FILE`, `WARREN_TLS_KEY_FILE`,
+ * `WARREN_HEALTH_PORT`, `WARREN_HEALTH_HOST`, `WARREN_TLS_CA_FILE`, `WARREN_TLS_CERT_FILE`, `WARREN_TLS_KEY_FILE`,
  * `WARREN_TLS_SERVERNAME`. Unset variables are left out, so decorator and code defaults apply.
  *
  * @example
@@ -120,7 +120,7 @@ export function configFromEnv(env: Record<string, string | undefined> = process.
     else config.validation = { forbidNonWhitelisted: forbid === 'true' };
   }
   const healthPort = int('WARREN_HEALTH_PORT', 0);
-  if (healthPort !== undefined) config.health = { port: healthPort };
+  if (healthPort !== undefined) config.health = env.WARREN_HEALTH_HOST ? { port: healthPort, host: env.WARREN_HEALTH_HOST } : { port: healthPort };
   const ca = file('WARREN_TLS_CA_FILE');
   const cert = file('WARREN_TLS_CERT_FILE');
   const key = file('WARREN_TLS_KEY_FILE');
@@ -136,14 +136,17 @@ function assign<T extends object, K extends keyof T>(target: T, key: K, value: T
 /** Checks a configuration object (from code, a file or the environment); lists every problem at once. */
 export function assertValidConfig(config: WarrenConfig): void {
   const problems: string[] = [];
-  const positive = (value: unknown, path: string, min = 1) => {
-    if (value !== undefined && !(typeof value === 'number' && Number.isInteger(value) && value >= min)) problems.push(`${path} must be a whole number ≥ ${min} (got ${JSON.stringify(value)})`);
+  const positive = (value: unknown, path: string, min = 1, max = Number.MAX_SAFE_INTEGER) => {
+    if (value !== undefined && !(typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max)) {
+      problems.push(max === Number.MAX_SAFE_INTEGER ? `${path} must be a whole number ≥ ${min} (got ${String(value)})` : `${path} must be a whole number from ${min} to ${max} (got ${String(value)})`);
+    }
   };
+  const timeout = (value: unknown, path: string, min = 1) => positive(value, path, min, MAX_TIMEOUT_MS);
   const retry = (policy: RetryPolicy | undefined, path: string) => {
     if (policy === undefined) return;
     positive(policy.attempts, `${path}.attempts`);
-    positive(policy.delay, `${path}.delay`);
-    positive(policy.maxDelay, `${path}.maxDelay`);
+    timeout(policy.delay, `${path}.delay`);
+    timeout(policy.maxDelay, `${path}.maxDelay`);
     if (policy.backoff !== undefined && policy.backoff !== 'fixed' && policy.backoff !== 'exponential') problems.push(`${path}.backoff must be "fixed" or "exponential"`);
     for (const key of ['delay', 'maxDelay'] as const) {
       if (typeof policy[key] === 'number' && policy[key] > MAX_RETRY_DELAY_MS) problems.push(`${path}.${key} must be at most ${MAX_RETRY_DELAY_MS} ms, one day (got ${policy[key]})`);
@@ -153,18 +156,14 @@ export function assertValidConfig(config: WarrenConfig): void {
     if (value !== undefined && value !== 'classic' && value !== 'quorum') problems.push(`${path} must be "classic" or "quorum" (got ${JSON.stringify(value)})`);
   };
   if (config.url !== undefined && typeof config.url !== 'string' && !Array.isArray(config.url)) problems.push('url must be a string or a list of strings');
-  positive(config.prefetch, 'prefetch');
-  positive(config.concurrency, 'concurrency');
+  positive(config.prefetch, 'prefetch', 1, MAX_PREFETCH);
+  positive(config.concurrency, 'concurrency', 1, MAX_PREFETCH);
   if (config.prefetch !== undefined && config.concurrency !== undefined && config.prefetch < config.concurrency) problems.push(`prefetch (${config.prefetch}) must be ≥ concurrency (${config.concurrency})`);
-  positive(config.heartbeat, 'heartbeat', 0);
-  positive(config.publishTimeoutMs, 'publishTimeoutMs');
-  positive(config.requestTimeoutMs, 'requestTimeoutMs');
-  positive(config.shutdownTimeoutMs, 'shutdownTimeoutMs', 0);
+  positive(config.heartbeat, 'heartbeat', 0, 65_535);
+  timeout(config.publishTimeoutMs, 'publishTimeoutMs');
+  timeout(config.requestTimeoutMs, 'requestTimeoutMs');
+  timeout(config.shutdownTimeoutMs, 'shutdownTimeoutMs', 0);
   positive(config.maxBodyBytes, 'maxBodyBytes');
-  const timeout = (value: unknown, path: string) => {
-    positive(value, path);
-    if (typeof value === 'number' && value > MAX_TIMEOUT_MS) problems.push(`${path} must be at most ${MAX_TIMEOUT_MS} ms (got ${value})`);
-  };
   const redeliveries = (value: unknown, path: string) => { if (value !== false) positive(value, path); };
   const flag = (value: unknown, path: string) => { if (value !== undefined && typeof value !== 'boolean') problems.push(`${path} must be true or false`); };
   timeout(config.handlerTimeoutMs, 'handlerTimeoutMs');
@@ -173,10 +172,13 @@ export function assertValidConfig(config: WarrenConfig): void {
   flag(config.declare, 'declare');
   retry(config.retry, 'retry');
   queueType(config.queueType, 'queueType');
-  if (config.health) positive(config.health.port, 'health.port', 0);
+  if (config.health) {
+    positive(config.health.port, 'health.port', 0, 65_535);
+    if (config.health.host !== undefined && (typeof config.health.host !== 'string' || config.health.host === '')) problems.push('health.host must be a host name or address (e.g. 127.0.0.1, or 0.0.0.0 for every interface)');
+  }
   for (const [key, overrides] of Object.entries(config.consumers ?? {})) {
-    positive(overrides.prefetch, `consumers["${key}"].prefetch`);
-    positive(overrides.concurrency, `consumers["${key}"].concurrency`);
+    positive(overrides.prefetch, `consumers["${key}"].prefetch`, 1, MAX_PREFETCH);
+    positive(overrides.concurrency, `consumers["${key}"].concurrency`, 1, MAX_PREFETCH);
     positive(overrides.maxBodyBytes, `consumers["${key}"].maxBodyBytes`);
     timeout(overrides.timeoutMs, `consumers["${key}"].timeoutMs`);
     redeliveries(overrides.redeliveryLimit, `consumers["${key}"].redeliveryLimit`);

@@ -1,15 +1,14 @@
 import type { Delivery, MessageProperties } from './transport';
+import { plainTable } from './untrusted';
 
 /** The highest attempt number Warren believes: a forged header can only shorten retries, never loop. */
 const MAX_ATTEMPT = 1000;
 
-/** Header and property keys that could reach an object prototype if copied naively. */
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
-
 /**
  * Everything about a message except its payload, passed as a handler's second parameter.
- * Headers are a null-prototype copy without `__proto__` / `constructor` / `prototype` keys, so a
- * publisher cannot smuggle properties onto objects through them.
+ * Headers are plain data: null-prototype copies without `__proto__` / `constructor` / `prototype`
+ * keys at any depth (nested tables and arrays included), so a publisher cannot smuggle properties
+ * onto objects through them.
  *
  * @example
  * ```ts
@@ -100,20 +99,7 @@ export function abandonContext(context: MessageContext, reason: Error): void {
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze(Object.create(null));
 
 function safeHeaders(headers: Record<string, unknown> | undefined): Record<string, unknown> {
-  if (!headers) return EMPTY as Record<string, unknown>;
-  const copy: Record<string, unknown> = Object.create(null);
-  for (const key of Object.keys(headers)) {
-    if (!FORBIDDEN_KEYS.has(key)) copy[key] = headers[key];
-  }
-  return copy;
-}
-
-/** True when a header table has a key that must never be copied onto an ordinary object. */
-export function hasForbiddenHeader(headers: Record<string, unknown> | undefined): boolean {
-  if (!headers) return false;
-  if (Object.getPrototypeOf(headers) !== Object.prototype && Object.getPrototypeOf(headers) !== null) return true;
-  for (const key of Object.keys(headers)) if (FORBIDDEN_KEYS.has(key)) return true;
-  return false;
+  return headers !== null && typeof headers === 'object' ? plainTable(headers) : EMPTY as Record<string, unknown>;
 }
 
 /**

@@ -44,9 +44,9 @@ export class TopologyError extends WarrenError {
   }
 }
 
-/** The body could not be turned into a value: malformed JSON, invalid UTF-8, unknown content type, too large. */
+/** The body could not be turned into a value: malformed JSON, invalid UTF-8, unknown content type or encoding, too large. */
 export class DecodeError extends WarrenError {
-  constructor(code: 'DECODE_FAILED' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_CONTENT_TYPE', message: string, options?: { cause?: unknown }) {
+  constructor(code: 'DECODE_FAILED' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_CONTENT_TYPE' | 'UNSUPPORTED_CONTENT_ENCODING', message: string, options?: { cause?: unknown }) {
     super(code, message, { ...options, permanent: true });
   }
 }

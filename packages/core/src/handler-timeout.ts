@@ -25,8 +25,7 @@ export const DEFAULT_HANDLER_TIMEOUT_MS = 300_000;
  */
 export const DEFAULT_BROKER_CONSUMER_TIMEOUT_MS = 1_800_000;
 
-/** The largest delay `setTimeout` honours; a longer one would fire at once. */
-export const MAX_TIMEOUT_MS = 2_147_483_647;
+export { MAX_TIMEOUT_MS } from './limits';
 
 /**
  * Runs `call` with a deadline: resolves or rejects as it does, or rejects with

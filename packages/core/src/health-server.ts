@@ -13,7 +13,8 @@ export interface HealthReport {
 /**
  * A tiny HTTP endpoint for container probes: `/healthz` (liveness: the process and the app are up,
  * even while reconnecting) and `/readyz` (readiness: connected and every consumer attached).
- * Both answer JSON; anything else is 404.
+ * Both answer JSON; anything else is 404. Listens on 127.0.0.1 unless `host` says otherwise (in a
+ * container whose probes come from outside, `host: '0.0.0.0'`); the report carries no credentials.
  */
 export async function startHealthServer(report: () => HealthReport, options: { port: number; host?: string }): Promise<Server> {
   const server = createServer((request, response) => {
@@ -28,7 +29,8 @@ export async function startHealthServer(report: () => HealthReport, options: { p
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, options.host ?? '0.0.0.0', () => resolve());
+    // Loopback unless told otherwise: health output is for the probe on this host, not the network.
+    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
   });
   return server;
 }

@@ -28,6 +28,9 @@ export {
 export type { ValidationIssue } from './errors';
 export { CodecRegistry, decodeBody, jsonCodec, textCodec } from './codec';
 export type { Codec, BodyShape } from './codec';
+export type { ContentEncoding } from './content-encoding';
+export { DIRECT_REPLY_TO_PREFIX } from './replies';
+export { MAX_PREFETCH, MAX_TIMEOUT_MS } from './limits';
 export { createPayloadValidator } from './validation';
 export type { PayloadValidator, ValidationSettings } from './validation';
 export { jsonLogger, silentLogger } from './logger';
@@ -52,7 +55,7 @@ export { scanModules } from './scan';
 export { AmqpTransport } from './transports/amqp/transport';
 export type { AmqpTransportOptions } from './transports/amqp/transport';
 export { MemoryTransport } from './transports/memory/transport';
-export { redactUrl, redactText } from './redact';
+export { redactUrl, redactText, stripUserinfo } from './redact';
 export { topicMatches, topicPattern, topicWords } from './transports/memory/routing';
 export type {
   Transport, TransportEvents, Delivery, FetchedMessage, OutgoingMessage, MessageProperties, Settlement, DeliveryHandler,

@@ -1,3 +1,4 @@
+import type { ContentEncoding } from './content-encoding';
 import type { ExchangeType, FieldTable } from './transport';
 import type { ValidationSettings } from './validation';
 
@@ -106,6 +107,21 @@ export interface ConsumerOptions {
    * queues exist (for users without configure permission). Default: the app's `declare`, true.
    */
   declare?: boolean;
+  /**
+   * Whether this consumer answers requests (RPC). `true`: the return value is the reply and a
+   * failure is an error reply, for deliveries whose `replyTo` is a direct reply-to address
+   * (`amq.rabbitmq.reply-to.*`, what `route.request()` uses). `{ namedQueues: true }` also answers a
+   * `replyTo` naming an ordinary queue (trusted callers only). `false`: never answers. Unset: a
+   * request is answered only with a value the handler returns, and failures are retried as usual.
+   * Any other delivery is retried and dead-lettered normally, whatever its `replyTo`.
+   *
+   * @example
+   * ```ts
+   * @Consumer('pricing', 'quote.get', { reply: true })
+   * async quote(request: QuoteRequest): Promise<Quote> { … }
+   * ```
+   */
+  reply?: boolean | { namedQueues: boolean };
 }
 
 /** Options of `@Publisher(exchange, options)`. */
@@ -126,6 +142,8 @@ export interface PublisherOptions {
   timeoutMs?: number;
   /** `false`: do not declare the exchange, only check at start that it exists (default: the app's `declare`, true). */
   declare?: boolean;
+  /** Compress every route's bodies (`content-encoding: gzip` or `deflate`); Warren consumers decode them. Default: none. */
+  compress?: ContentEncoding;
 }
 
 /** Options of `route(routingKey, type, options)`. */
@@ -138,6 +156,8 @@ export interface RouteOptions<R = unknown> {
   confirm?: boolean;
   /** Persistent (default) or transient. */
   persistent?: boolean;
+  /** Overrides the publisher's `compress`; `false` sends this route uncompressed. */
+  compress?: ContentEncoding | false;
 }
 
 /** What `route()` records; read by the runtime and the CLI. */

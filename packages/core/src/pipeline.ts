@@ -1,19 +1,21 @@
 import { isMessageAction } from './actions';
-import { decodeBody, jsonCodec, type CodecRegistry } from './codec';
+import { decodeBody, type CodecRegistry } from './codec';
 import type { ConsumerPlan } from './consumer-plan';
-import { attemptOf, hasForbiddenHeader, MessageContext } from './context';
-import { DecodeError, PayloadValidationError, WarrenError } from './errors';
+import { attemptOf, MessageContext } from './context';
+import { PayloadValidationError, WarrenError } from './errors';
 import type { Logger } from './logger';
-import { asWarrenError, decideOutcome, errorHeaders, type FailureRouter, type Outcome } from './outcome';
+import { asWarrenError, decideOutcome, type FailureRouter, type Outcome } from './outcome';
 import { describeThrown } from './failure-headers';
-import type { Delivery, DeliveryHandler, FieldTable, OutgoingMessage, Settlement, Transport } from './transport';
+import { Replier, replyAddress, replyPolicyOf } from './replies';
+import type { Delivery, DeliveryHandler, Settlement, Transport } from './transport';
+import { untrustedDelivery } from './untrusted';
 import { createBatchHandler } from './batch';
 import { runWithDeadline } from './handler-timeout';
 
 /**
  * A message's path on the consumer side, top to bottom:
- * receive → decode → validate → resolve handler → run (middleware + method) → ack / retry / dead-letter,
- * and for requests (`replyTo`) → reply.
+ * receive (headers made plain data) → decode → validate → resolve handler → run (middleware + method)
+ * → ack / retry / dead-letter, and for requests a consumer answers (replies.ts) → reply.
  */
 
 /** What a consume middleware sees: the validated payload and its context. */
@@ -81,8 +83,13 @@ export interface PipelineStages {
 /** Builds the transport handler for one consumer. */
 export function createDeliveryHandler(plan: ConsumerPlan, deps: PipelineDeps): DeliveryHandler {
   const stages = createStages(plan, deps);
-  if (plan.batch) return createBatchHandler(plan, stages);
-  return async function handleDelivery(delivery: Delivery): Promise<Settlement> {
+  // Every delivery, from either broker, is made plain data here before anything reads it.
+  if (plan.batch) {
+    const batch = createBatchHandler(plan, stages);
+    return (delivery) => batch(untrustedDelivery(delivery));
+  }
+  return async function handleDelivery(raw: Delivery): Promise<Settlement> {
+    const delivery = untrustedDelivery(raw);
     const context = new MessageContext(delivery, attemptOf(delivery));
     try {
       const prepared = stages.prepare(delivery);
@@ -99,16 +106,16 @@ export function createDeliveryHandler(plan: ConsumerPlan, deps: PipelineDeps): D
 function createStages(plan: ConsumerPlan, deps: PipelineDeps): PipelineStages {
   const { codecs, logger, middleware, onSettled } = deps;
   const method = plan.definition.method;
+  const replies = replyPolicyOf(plan.definition.options.reply, plan.id, plan.batch !== undefined);
+  const replier = new Replier(deps.transport, logger, plan.id);
   const report = (context: MessageContext, outcome: SettledEvent['outcome'], error?: WarrenError, delayMs?: number, result?: unknown) => {
     if (onSettled) onSettled({ consumer: plan.id, queue: plan.queue, messageId: context.messageId, correlationId: context.correlationId, attempt: context.attempt, outcome, error, delayMs, result });
   };
 
   return {
     prepare(delivery) {
-      if (hasForbiddenHeader(delivery.properties.headers)) {
-        throw new DecodeError('DECODE_FAILED', 'The message headers contain a forbidden key (__proto__, constructor or prototype).');
-      }
-      const decoded = decodeBody(delivery.body, delivery.properties.contentType, plan.shape, codecs, plan.maxBodyBytes);
+      const { contentType, contentEncoding } = delivery.properties;
+      const decoded = decodeBody(delivery.body, contentType, plan.shape, codecs, plan.maxBodyBytes, contentEncoding);
       if (!plan.validator) return decoded;
       try {
         const validated = plan.validator.validate(decoded);
@@ -131,18 +138,21 @@ function createStages(plan: ConsumerPlan, deps: PipelineDeps): PipelineStages {
     },
 
     async succeed(context, result) {
-      if (context.replyTo) await reply(deps.transport, context, result);
-      report(context, context.replyTo ? 'replied' : 'handled', undefined, undefined, result);
+      const address = replyAddress(replies, context.replyTo);
+      const answered = address !== undefined && (replies.mode === 'always' || result !== undefined);
+      if (answered) await replier.result(address, context, result, replies.mode === 'value');
+      report(context, answered ? 'replied' : 'handled', undefined, undefined, result);
       return 'ack';
     },
 
     async fail(error, delivery, context) {
       try {
-        if (context.replyTo && !isMessageAction(error)) {
+        const address = replyAddress(replies, context.replyTo);
+        const answerable = address !== undefined && !isMessageAction(error);
+        if (answerable && replies.mode === 'always') {
           // A caller is waiting: answer with the error instead of retrying behind its back.
           const warrenError = asWarrenError(error);
-          await replyError(deps.transport, context, warrenError).catch((replyFailure: Error) =>
-            logger.warn('could not send an error reply', { consumer: plan.id, messageId: context.messageId, error: replyFailure.message }));
+          await replier.error(address, context, warrenError, false);
           if (!warrenError.permanent) {
             logger.warn('request failed; error sent to the caller', { consumer: plan.id, messageId: context.messageId, correlationId: context.correlationId, code: warrenError.code, error: warrenError.message });
             report(context, 'error-replied', warrenError);
@@ -152,6 +162,8 @@ function createStages(plan: ConsumerPlan, deps: PipelineDeps): PipelineStages {
         const outcome: Outcome = decideOutcome(error, context, plan);
         const settlement = await deps.failures.apply(plan, delivery, context, outcome);
         const cause = 'error' in outcome ? outcome.error : undefined;
+        // A consumer that answers requests only implicitly tells the caller once the policy has run out.
+        if (answerable && replies.mode === 'value' && outcome.kind === 'dead-letter' && settlement !== 'requeue') await replier.error(address, context, outcome.error, true);
         if (outcome.kind === 'ack') report(context, 'handled');
         else if (settlement === 'reject') report(context, 'rejected', cause);
         else if (outcome.kind === 'requeue' || settlement === 'requeue') report(context, 'requeued', cause);
@@ -174,27 +186,4 @@ function createStages(plan: ConsumerPlan, deps: PipelineDeps): PipelineStages {
 function asValidationFailure(error: unknown): never {
   if (error instanceof WarrenError) throw error;
   throw new PayloadValidationError('payload', [{ path: '', constraints: { validatorThrew: `validation threw: ${describeThrown(error)}` } }]);
-}
-
-function replyMessage(context: MessageContext, body: Buffer, contentType: string, headers?: FieldTable): OutgoingMessage {
-  return {
-    exchange: '',
-    routingKey: context.replyTo!,
-    body,
-    properties: { contentType, correlationId: context.correlationId, headers, deliveryMode: 1, timestamp: Math.floor(Date.now() / 1000) },
-  };
-}
-
-async function reply(transport: Transport, context: MessageContext, result: unknown): Promise<void> {
-  const message = Buffer.isBuffer(result)
-    ? replyMessage(context, result, 'application/octet-stream')
-    : typeof result === 'string'
-      ? replyMessage(context, Buffer.from(result, 'utf8'), 'text/plain')
-      : replyMessage(context, jsonCodec.encode(result ?? null), 'application/json');
-  await transport.publish(message, { confirm: false });
-}
-
-async function replyError(transport: Transport, context: MessageContext, error: ReturnType<typeof asWarrenError>): Promise<void> {
-  const body = jsonCodec.encode({ error: { code: error.code, message: error.message } });
-  await transport.publish(replyMessage(context, body, 'application/json', errorHeaders(error)), { confirm: false });
 }

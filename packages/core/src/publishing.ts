@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { decodeBody, jsonCodec, type CodecRegistry } from './codec';
+import { encodeContent, isContentEncoding } from './content-encoding';
+import { assertTimeout } from './limits';
 import { resolveName } from './consumer-plan';
 import type { Route } from './decorators';
 import { ConfigurationError, RemoteError } from './errors';
@@ -39,6 +41,8 @@ export interface PublishingDeps {
   publishTimeoutMs: number;
   /** Default request timeout (ms). */
   requestTimeoutMs: number;
+  /** Largest reply body, before and after gzip / deflate decoding (default: no limit). */
+  maxReplyBytes?: number;
   /** `appId` property on every message (the service's name). */
   appId?: string;
   middleware: readonly PublishMiddleware[];
@@ -57,12 +61,20 @@ export interface PublisherPlan {
 export function planPublisher(definition: PublisherDefinition, env: Record<string, string | undefined>): PublisherPlan {
   const name = resolveName(definition.exchange, env, `@Publisher exchange of ${definition.publisherClass.name}`);
   const type = definition.options.type ?? 'direct';
+  const what = `@Publisher ${definition.publisherClass.name}`;
+  if (definition.options.timeoutMs !== undefined) assertTimeout(definition.options.timeoutMs, `${what}: timeoutMs`);
+  if (definition.options.compress !== undefined && !isContentEncoding(definition.options.compress)) throw new ConfigurationError(`${what}: compress must be "gzip" or "deflate".`);
+  const routes = getPublisherRoutes(definition.publisherClass);
+  for (const { property, route } of routes) {
+    const compress = route.options.compress;
+    if (compress !== undefined && compress !== false && !isContentEncoding(compress)) throw new ConfigurationError(`${what}.${property}: compress must be "gzip", "deflate" or false.`);
+  }
   if (name === '' && type !== 'direct') throw new ConfigurationError(`${definition.publisherClass.name}: the default exchange "" is a direct exchange.`);
   return {
     publisherClass: definition.publisherClass,
     exchange: { name, type, durable: definition.options.exchange?.durable ?? true, autoDelete: definition.options.exchange?.autoDelete ?? false, arguments: definition.options.exchange?.arguments },
     mandatory: definition.options.mandatory ?? type === 'direct',
-    routes: getPublisherRoutes(definition.publisherClass),
+    routes,
   };
 }
 
@@ -86,9 +98,13 @@ function createSend(definition: PublisherDefinition, plan: PublisherPlan, route:
   const mandatory = route.options.mandatory ?? plan.mandatory;
   const timeoutMs = publisherOptions.timeoutMs ?? deps.publishTimeoutMs;
   const replyValidator = replyValidatorFor(route, deps.validation);
+  const compress = route.options.compress === false ? undefined : route.options.compress ?? publisherOptions.compress;
 
   const build = (message: unknown, options: SendOptions = {}): OutgoingMessage => {
-    const { body, contentType } = encode(message);
+    assertSendOptions(options);
+    const encoded = encode(message);
+    const { contentType } = encoded;
+    const body = compress ? encodeContent(encoded.body, compress) : encoded.body;
     const properties: MessageProperties = {
       contentType,
       deliveryMode: route.options.persistent === false ? 1 : 2,
@@ -100,6 +116,7 @@ function createSend(definition: PublisherDefinition, plan: PublisherPlan, route:
     if (options.expiration !== undefined) properties.expiration = String(options.expiration);
     if (options.priority !== undefined) properties.priority = options.priority;
     if (deps.appId !== undefined) properties.appId = deps.appId;
+    if (compress) properties.contentEncoding = compress;
     return { exchange, routingKey: options.routingKey ?? route.routingKey, body, properties, mandatory: options.mandatory ?? mandatory };
   };
 
@@ -119,15 +136,19 @@ function createSend(definition: PublisherDefinition, plan: PublisherPlan, route:
     // A request lives as long as its caller waits: transient unless the route says persistent, so
     // the broker confirms it on routing instead of after the handler's ack (or a disk write).
     if (route.options.persistent !== true) outgoing.properties.deliveryMode = 1;
+    // A request nobody took within the caller's timeout expires in its queue, so a server that
+    // comes back later never executes requests whose callers have given up.
+    const timeoutMs = options?.timeoutMs ?? deps.requestTimeoutMs;
+    if (options?.expiration === undefined) outgoing.properties.expiration = String(timeoutMs);
     let replyDelivery!: Delivery;
     await publishThrough(deps.middleware, outgoing, async (m) => {
-      replyDelivery = await deps.transport.request(m, { timeoutMs: options?.timeoutMs ?? deps.requestTimeoutMs });
+      replyDelivery = await deps.transport.request(m, { timeoutMs });
     });
     const headers = replyDelivery.properties.headers;
     if (headers && typeof headers['x-warren-error-code'] === 'string') {
       throw new RemoteError(headers['x-warren-error-code'], `The handler of "${outgoing.routingKey}" on exchange "${exchange}" failed: ${String(headers['x-warren-error-message'] ?? 'no message')}`);
     }
-    return replyValidator(replyDelivery.body, replyDelivery.properties.contentType, deps.codecs);
+    return replyValidator(replyDelivery.body, replyDelivery.properties, deps.codecs, deps.maxReplyBytes ?? Number.MAX_SAFE_INTEGER);
   };
   return send;
 }
@@ -160,8 +181,17 @@ function replyValidatorFor(route: RouteDefinition, validation: ValidationSetting
     ? createPayloadValidator(type as Class, validation)
     : undefined;
   const shape = type === Buffer ? 'bytes' : type === String ? 'text' : 'value';
-  return async (body: Buffer, contentType: string | undefined, codecs: CodecRegistry): Promise<unknown> => {
-    const value = decodeBody(body, contentType, shape, codecs, Number.MAX_SAFE_INTEGER);
+  return async (body: Buffer, properties: MessageProperties, codecs: CodecRegistry, maxBytes: number): Promise<unknown> => {
+    const value = decodeBody(body, properties.contentType, shape, codecs, maxBytes, properties.contentEncoding);
     return validator ? validator.validate(value) : value;
   };
+}
+
+/** Per-send options are checked at the call, before anything is sent. */
+function assertSendOptions(options: SendOptions): void {
+  if (options.timeoutMs !== undefined) assertTimeout(options.timeoutMs, 'timeoutMs');
+  if (options.expiration !== undefined) assertTimeout(options.expiration, 'expiration');
+  if (options.priority !== undefined && !(Number.isInteger(options.priority) && options.priority >= 0 && options.priority <= 255)) {
+    throw new ConfigurationError(`priority must be a whole number from 0 to 255 (got ${String(options.priority)}).`);
+  }
 }

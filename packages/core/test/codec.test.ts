@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { CodecRegistry, decodeBody, type Codec } from '../src/codec';
+import { deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { DecodeError } from '../src/errors';
 
 const codecs = new CodecRegistry();
@@ -61,5 +62,40 @@ describe('decodeBody', () => {
   it('uses a registered custom codec', () => {
     const csv: Codec = { contentType: 'text/csv', decode: (b) => b.toString().split(','), encode: (v) => Buffer.from(String(v)) };
     expect(decodeBody(Buffer.from('a,b'), 'text/csv', 'value', new CodecRegistry([csv]), MAX)).to.deep.equal(['a', 'b']);
+  });
+
+  describe('content-encoding', () => {
+    it('decodes gzip and deflate (zlib or raw) bodies before the codec', () => {
+      const json = Buffer.from('{"a":[1,2,3]}');
+      expect(decodeBody(gzipSync(json), 'application/json', 'value', codecs, MAX, 'gzip')).to.deep.equal({ a: [1, 2, 3] });
+      expect(decodeBody(gzipSync(json), 'application/json', 'value', codecs, MAX, ' X-GZIP ')).to.deep.equal({ a: [1, 2, 3] });
+      expect(decodeBody(deflateSync(json), 'application/json', 'value', codecs, MAX, 'deflate')).to.deep.equal({ a: [1, 2, 3] });
+      expect(decodeBody(deflateRawSync(json), 'application/json', 'value', codecs, MAX, 'deflate')).to.deep.equal({ a: [1, 2, 3] });
+      expect(decodeBody(json, 'application/json', 'value', codecs, MAX, 'identity')).to.deep.equal({ a: [1, 2, 3] });
+    });
+
+    it('hands a Buffer parameter the decompressed bytes', () => {
+      const bytes = Buffer.from([0, 1, 2, 250]);
+      expect(decodeBody(gzipSync(bytes), 'application/octet-stream', 'bytes', codecs, MAX, 'gzip')).to.deep.equal(bytes);
+    });
+
+    it('applies the size limit to the decompressed size (a zip bomb stops at the limit)', () => {
+      const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024));
+      expect(bomb.length).to.be.below(MAX * 100);
+      const started = performance.now();
+      expect(decodeError(() => decodeBody(bomb, 'application/json', 'value', codecs, 64 * 1024, 'gzip')).code).to.equal('PAYLOAD_TOO_LARGE');
+      console.log(`      64 MiB gzip bomb (${bomb.length} bytes) refused at a 64 KiB limit in ${(performance.now() - started).toFixed(1)} ms`);
+      expect(decodeError(() => decodeBody(gzipSync(Buffer.alloc(MAX + 1)), 'application/json', 'value', codecs, MAX, 'gzip')).code).to.equal('PAYLOAD_TOO_LARGE');
+    });
+
+    it('refuses corrupt compressed data with DECODE_FAILED and unknown encodings with UNSUPPORTED_CONTENT_ENCODING', () => {
+      expect(decodeError(() => decodeBody(Buffer.from('not gzip'), 'application/json', 'value', codecs, MAX, 'gzip')).code).to.equal('DECODE_FAILED');
+      expect(decodeError(() => decodeBody(gzipSync('{}').subarray(0, 8), 'application/json', 'value', codecs, MAX, 'gzip')).code).to.equal('DECODE_FAILED');
+      for (const encoding of ['br', 'compress', 'gzip, gzip', 'zstd', '\u001b[31m']) {
+        const error = decodeError(() => decodeBody(Buffer.from('{}'), 'application/json', 'value', codecs, MAX, encoding));
+        expect(error.code, encoding).to.equal('UNSUPPORTED_CONTENT_ENCODING');
+        expect(error.message).not.to.contain('\u001b');
+      }
+    });
   });
 });

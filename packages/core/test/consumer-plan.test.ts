@@ -120,7 +120,7 @@ describe('Queue types', () => {
   it('states x-queue-type classic on every queue of a consumer that chose none', () => {
     const [plan] = planOf(Plain);
     expect(plan!.queueType).to.equal('classic');
-    expect(plan!.topology.queues!.map((q) => [q.name, q.arguments?.['x-queue-type']])).to.deep.equal([['plain', 'classic'], ['plain.dlq', 'classic'], ['plain.retry.100', 'classic']]);
+    expect(plan!.topology.queues!.map((q) => [q.name, q.arguments?.['x-queue-type']])).to.deep.equal([['plain', 'classic'], ['plain.dlq', 'classic'], ['plain.retry.100', 'classic'], ['plain.redelivered', 'classic']]);
   });
 
   it('makes every queue quorum, with its settings, when the app default is quorum', () => {

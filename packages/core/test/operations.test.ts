@@ -173,6 +173,23 @@ describe('Health', () => {
     expect(app.health().status).to.equal('closed');
   });
 
+  it('serves health on 127.0.0.1 unless told otherwise, with no userinfo in the report', async () => {
+    // A custom transport careless with its description: the report must not repeat the password.
+    const careless = new MemoryTransport();
+    Object.defineProperty(careless, 'description', { value: 'custom amqp://app:S3cr@t/#?%:@broker.internal:5672/prod' });
+    const app = await Warren.start({ transport: careless, handlers: [Relay], logger: silentLogger, container: container.createChildContainer(), health: { port: 0 } });
+    try {
+      const address = app.healthAddress as AddressInfo;
+      expect(address.address).to.equal('127.0.0.1');
+      const health = await get(address.port, '/healthz');
+      expect(health.body.transport).to.equal('custom amqp://***@broker.internal:5672/prod');
+      expect(JSON.stringify(health.body)).not.to.contain('S3cr');
+    } finally {
+      await app.close();
+    }
+    expect(configFromEnv({ WARREN_HEALTH_PORT: '8080', WARREN_HEALTH_HOST: '0.0.0.0' }).health).to.deep.equal({ port: 8080, host: '0.0.0.0' });
+  });
+
   it('turns unready when a consumer loses its queue and cannot re-attach', async () => {
     const transport = new MemoryTransport();
     const app = await Warren.start({ transport, handlers: [Relay], logger: silentLogger, container: container.createChildContainer() });

@@ -99,10 +99,13 @@ describe('Redelivery guard', () => {
       await transport.close();
     });
 
-    it('declares the redelivered queue as a quorum queue with the consumer\'s dead-letter route', async () => {
+    it('declares the redelivered queue as a quorum queue with the consumer\'s dead-letter route and quorum settings', async () => {
       const { plan } = await guarded(QuorumJobs);
       const spec = plan.topology.queues!.find((q) => q.name === 'guard.quorum.redelivered')!;
-      expect(spec.arguments).to.deep.equal({ 'x-queue-type': 'quorum', 'x-dead-letter-exchange': 'warren.dead-letter', 'x-dead-letter-routing-key': 'guard.quorum' });
+      expect(spec.arguments).to.deep.equal({
+        'x-queue-type': 'quorum', 'x-dead-letter-exchange': 'warren.dead-letter', 'x-dead-letter-routing-key': 'guard.quorum',
+        'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish', 'x-delivery-limit': 20,
+      });
     });
 
     it('dead-letters with REDELIVERY_LIMIT when x-delivery-count passes the limit', async () => {

@@ -17,6 +17,8 @@ const PASSWORDS = {
   noConfigure: 'NoConf-S3cret-Pa55',
   noRead: 'NoRead-S3cret-Pa55',
   wrong: 'Wr0ng-S3cret-Pa55',
+  /** Unencoded in the URL: the userinfo is everything up to the last `@`. */
+  hostile: 'p@ss/w#rd?%:@@S3cret',
 };
 const VHOST = 'warren-restricted';
 
@@ -44,6 +46,8 @@ describeOnScratchBroker('Under faults: refused access and TLS', () => {
     // read on a queue already when it is declared with a dead-letter exchange, as Warren's are.
     await ctl('add_user', 'warren-no-read', PASSWORDS.noRead);
     await ctl('set_permissions', '-p', VHOST, 'warren-no-read', '.*', '.*', '^(warren-test\\.fault-ex\\..*|warren\\.dead-letter)$');
+    await ctl('add_user', 'warren-hostile', PASSWORDS.hostile);
+    await ctl('set_permissions', '-p', '/', 'warren-hostile', '.*', '.*', '.*');
     proxy = new TcpProxy({ host: '127.0.0.1', port: broker().port });
     proxyPort = await proxy.listen();
   });
@@ -110,6 +114,32 @@ describeOnScratchBroker('Under faults: refused access and TLS', () => {
   it('refuses a user who may not read its queues with a typed ACCESS_REFUSED within a second, without retrying', async function () {
     this.timeout(15_000);
     await expectRefused(viaProxy('warren-no-read', PASSWORDS.noRead), PASSWORDS.noRead, 'no read permission');
+  });
+
+  it('connects with a password holding @ / # ? % : unencoded, and shows it nowhere: logs, description, /healthz', async function () {
+    this.timeout(20_000);
+    const ledger = new Ledger('hostile password');
+    const { env } = scenarioNames();
+    const logger = new RecordingLogger();
+    const url = `amqp://warren-hostile:${PASSWORDS.hostile}@127.0.0.1:${broker().port}/`;
+    const service = await startService(url, ledger, env, { logger, health: { port: 0 } });
+    try {
+      const address = service.healthAddress as { address: string; port: number };
+      expect(address.address, 'the health server binds loopback by default').to.equal('127.0.0.1');
+      const response = await fetch(`http://127.0.0.1:${address.port}/healthz`, { signal: AbortSignal.timeout(5_000) });
+      const body = await response.text();
+      expect(response.status).to.equal(200);
+      expect(JSON.parse(body).transport).to.equal(`rabbitmq amqp://127.0.0.1:${broker().port}/`);
+      expect(service.transport.description).to.equal(`rabbitmq amqp://127.0.0.1:${broker().port}/`);
+      const everything = [body, service.transport.description, ...logger.lines].join('\n');
+      for (const fragment of [PASSWORDS.hostile, 'S3cret', 'warren-hostile:', 'p@ss']) expect(everything, fragment).not.to.contain(fragment);
+      console.log(`      ledger | hostile password | connected | /healthz ${body.length} bytes, no userinfo | log lines ${logger.lines.length}`);
+    } finally {
+      await service.close();
+    }
+    const wrong = await failedStart(`amqp://warren-hostile:${PASSWORDS.hostile}x@127.0.0.1:${broker().port}/`);
+    expect(wrong.error).to.be.instanceOf(ConnectionError);
+    for (const fragment of [PASSWORDS.hostile, 'S3cret', 'p@ss']) expect(wrong.output, fragment).not.to.contain(fragment);
   });
 
   it('fails at once with a typed error when its exclusive queue belongs to another connection', async function () {

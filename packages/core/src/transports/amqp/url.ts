@@ -1,6 +1,6 @@
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { ConfigurationError } from '../../errors';
-import { redactUrl } from '../../redact';
+import { stripUserinfo } from '../../redact';
 
 /** What Warren takes from one or more AMQP URLs; the password never leaves this object except to the client. */
 export interface BrokerAddress {
@@ -11,7 +11,7 @@ export interface BrokerAddress {
   /** `host:port` of every node, in the order to try them. */
   hosts: string[];
   heartbeat?: number;
-  /** For logs: the first URL with its password replaced by `***`. */
+  /** For logs, errors and health output: the first URL without its userinfo (`amqp://host:5672/vh`). */
   redacted: string;
 }
 
@@ -26,34 +26,57 @@ export function parseBrokerUrls(urls: string | readonly string[]): BrokerAddress
   const first = parsed[0]!;
   for (const other of parsed.slice(1)) {
     if (other.tls !== first.tls || other.vhost !== first.vhost || other.username !== first.username || other.password !== first.password) {
-      throw new ConfigurationError(`Broker URLs for one connection must share scheme, credentials and vhost: ${list.map(redactUrl).join(', ')}`);
+      throw new ConfigurationError(`Broker URLs for one connection must share scheme, credentials and vhost: ${list.map(stripUserinfo).join(', ')}`);
     }
   }
   return { ...first, hosts: parsed.flatMap((p) => p.hosts) };
 }
 
+/**
+ * One URL, read by structure: the userinfo is everything between `://` and the last `@`, so a
+ * password may hold `@ / # ? : %` unencoded; only the rest (host, port, vhost, query) goes to
+ * `new URL()`. Errors never repeat the URL: it may hold a password.
+ */
 function parseOne(raw: string): BrokerAddress {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(raw);
+  if (!scheme) throw new ConfigurationError('Invalid broker URL (not shown: it may contain a password): expected amqp://user:password@host:5672/vhost or amqps://….');
+  const protocol = scheme[1]!.toLowerCase();
+  if (protocol !== 'amqp' && protocol !== 'amqps') throw new ConfigurationError(`Unsupported broker URL scheme "${protocol}:": use amqp:// or amqps://.`);
+  const afterScheme = raw.slice(scheme[0].length);
+  const at = afterScheme.lastIndexOf('@');
+  const userinfo = at === -1 ? '' : afterScheme.slice(0, at);
+  const location = afterScheme.slice(at + 1);
   let url: URL;
   try {
-    url = new URL(raw);
+    url = new URL(`${protocol}://${location}`);
   } catch {
-    // Node's own error carries the full input (with the password) in `input`: never rethrow it.
-    throw new ConfigurationError(`Invalid broker URL "${redactUrl(raw)}": expected amqp://user:password@host:5672/vhost or amqps://… (percent-encode special characters in the password).`);
+    // Node's own error carries the full input in `input`: never rethrow it.
+    throw new ConfigurationError('Invalid broker URL (not shown: it may contain a password): the host, port or vhost after the last "@" cannot be read; expected amqp://user:password@host:5672/vhost.');
   }
-  if (url.protocol !== 'amqp:' && url.protocol !== 'amqps:') {
-    throw new ConfigurationError(`Unsupported broker URL scheme "${url.protocol}" in "${redactUrl(raw)}": use amqp:// or amqps://.`);
-  }
-  const tls = url.protocol === 'amqps:';
+  if (url.hostname === '') throw new ConfigurationError('Invalid broker URL (not shown: it may contain a password): it names no host; expected amqp://user:password@host:5672/vhost.');
+  const colon = userinfo.indexOf(':');
+  const username = colon === -1 ? userinfo : userinfo.slice(0, colon);
+  const password = colon === -1 ? '' : userinfo.slice(colon + 1);
+  const tls = protocol === 'amqps';
   const heartbeat = url.searchParams.get('heartbeat');
   return {
-    username: decodeURIComponent(url.username || 'guest'),
-    password: decodeURIComponent(url.password || 'guest'),
-    vhost: decodeURIComponent(url.pathname.slice(1)) || '/',
+    username: percentDecoded(username) || 'guest',
+    password: percentDecoded(password) || 'guest',
+    vhost: percentDecoded(url.pathname.slice(1)) || '/',
     tls,
     hosts: [`${url.hostname}:${url.port || (tls ? 5671 : 5672)}`],
     heartbeat: heartbeat === null ? undefined : Number(heartbeat),
-    redacted: redactUrl(raw),
+    redacted: `${protocol}://${location}`,
   };
+}
+
+/** Percent-decoding that keeps a lone `%` (a password like `50%off` sent unencoded) instead of throwing. */
+function percentDecoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 /** TLS options passed straight to `tls.connect` (ca, cert, key, servername, rejectUnauthorized…). */

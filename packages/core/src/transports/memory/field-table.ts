@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 import type { FieldTable, MessageProperties } from '../../transport';
 
 /**
@@ -14,7 +15,7 @@ export function copyProperties(properties: MessageProperties): MessageProperties
 
 export function copyTable(table: FieldTable | ReadonlyMap<string, unknown>): FieldTable {
   const copy: FieldTable = {};
-  if (table instanceof Map) {
+  if (types.isMap(table)) {
     for (const [key, value] of table) copyEntry(copy, key, value);
   } else {
     for (const key in table) if (Object.prototype.hasOwnProperty.call(table, key)) copyEntry(copy, key, (table as FieldTable)[key]);
@@ -25,14 +26,16 @@ export function copyTable(table: FieldTable | ReadonlyMap<string, unknown>): Fie
 function copyEntry(copy: FieldTable, key: string, value: unknown): void {
   // AMQP has no encoding for these, so they never reach a consumer of RabbitMQ either.
   if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return;
-  copy[key] = copyValue(value);
+  // A key is data, whatever its name: `copy.__proto__ = …` would set the copy's prototype instead.
+  Object.defineProperty(copy, key, { value: copyValue(value), enumerable: true, writable: true, configurable: true });
 }
 
 function copyValue(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
-  if (Buffer.isBuffer(value)) return Buffer.from(value);
+  // Brand checks, not instanceof: a hostile table can have Date.prototype or Buffer.prototype in its chain.
+  if (types.isUint8Array(value)) return Buffer.from(value);
   if (Array.isArray(value)) return value.map(copyValue);
-  if (value instanceof Date) return new Date(value.getTime());
+  if (types.isDate(value)) return new Date(value.getTime());
   if (ArrayBuffer.isView(value)) return Buffer.from(value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength));
   return copyTable(value as FieldTable);
 }

@@ -1,0 +1,120 @@
+import { container, type DependencyContainer } from 'tsyringe';
+import { Warren, type Logger, type SettledEvent, type WarrenOptions } from '../../src';
+import type { Delivery, FetchedMessage, OutgoingMessage, PublishOptions, QueueInfo, RequestOptions, Subscription, SubscribeOptions, Topology, Transport, DeliveryHandler } from '../../src/transport';
+import { uniqueName } from '../support/broker';
+
+/** A logger that keeps every line, to assert on what was (and was not) logged. */
+export class RecordingLogger implements Logger {
+  readonly lines: string[] = [];
+  debug(message: string, fields?: object): void { this.lines.push(`debug ${message} ${JSON.stringify(fields ?? {})}`); }
+  info(message: string, fields?: object): void { this.lines.push(`info ${message} ${JSON.stringify(fields ?? {})}`); }
+  warn(message: string, fields?: object): void { this.lines.push(`warn ${message} ${JSON.stringify(fields ?? {})}`); }
+  error(message: string, fields?: object): void { this.lines.push(`error ${message} ${JSON.stringify(fields ?? {})}`); }
+  count(text: string): number { return this.lines.filter((l) => l.includes(text)).length; }
+}
+
+/** How a suite reaches its broker: a transport for each app and one for the test's own operations. */
+export interface BrokerAccess {
+  readonly name: string;
+  /** A new transport for one app (unconnected). */
+  appTransport(): Transport;
+  /** The test's own transport: inspect, get, publish raw deliveries, clean up. */
+  admin(): Promise<Transport>;
+}
+
+/** A transport whose close() leaves the shared one open: several in-memory apps share one vhost. */
+export class SharedTransport implements Transport {
+  constructor(private readonly inner: Transport) {}
+  get description(): string { return this.inner.description; }
+  get connected(): boolean { return this.inner.connected; }
+  connect(timeoutMs?: number): Promise<void> { return this.inner.connect(timeoutMs); }
+  declare(topology: Topology): Promise<void> { return this.inner.declare(topology); }
+  publish(message: OutgoingMessage, options?: PublishOptions): Promise<void> { return this.inner.publish(message, options); }
+  request(message: OutgoingMessage, options?: RequestOptions): Promise<Delivery> { return this.inner.request(message, options); }
+  private readonly subscriptions: Subscription[] = [];
+  async subscribe(options: SubscribeOptions, handler: DeliveryHandler): Promise<Subscription> {
+    const subscription = await this.inner.subscribe(options, handler);
+    this.subscriptions.push(subscription);
+    return subscription;
+  }
+  get(queue: string): Promise<FetchedMessage | undefined> { return this.inner.get(queue); }
+  inspectQueue(queue: string): Promise<QueueInfo> { return this.inner.inspectQueue(queue); }
+  inspectExchange(exchange: string): Promise<void> { return this.inner.inspectExchange(exchange); }
+  purgeQueue(queue: string): Promise<number> { return this.inner.purgeQueue(queue); }
+  deleteQueue(queue: string): Promise<void> { return this.inner.deleteQueue(queue); }
+  deleteExchange(exchange: string): Promise<void> { return this.inner.deleteExchange(exchange); }
+  async close(): Promise<void> { await Promise.allSettled(this.subscriptions.map((s) => s.close())); }
+}
+
+/** One test's apps, names and cleanup. */
+export class SecurityContext {
+  env: Record<string, string> = {};
+  logger = new RecordingLogger();
+  settled: SettledEvent[] = [];
+  scope: DependencyContainer = container.createChildContainer();
+  private apps: Warren[] = [];
+  private adminTransport?: Transport;
+
+  constructor(readonly broker: BrokerAccess) {}
+
+  reset(): void {
+    this.env = { EX: uniqueName('sec-ex'), Q: uniqueName('sec-q'), VICTIM: uniqueName('sec-victim') };
+    this.logger = new RecordingLogger();
+    this.settled = [];
+    this.scope = container.createChildContainer();
+    this.apps = [];
+  }
+
+  async admin(): Promise<Transport> {
+    this.adminTransport ??= await this.broker.admin();
+    return this.adminTransport;
+  }
+
+  async start(options: Partial<WarrenOptions>): Promise<Warren> {
+    const app = await Warren.start({
+      transport: this.broker.appTransport(), env: this.env, logger: this.logger, telemetry: false, container: this.scope,
+      onSettled: (event) => this.settled.push(event), ...options,
+    });
+    this.apps.push(app);
+    return app;
+  }
+
+  /** Every queue and exchange whose name starts with this test's prefixes. */
+  async cleanup(queues: string[]): Promise<void> {
+    await Promise.allSettled(this.apps.map((app) => withDeadline(app.close(), 10_000)));
+    const admin = await this.admin();
+    for (const queue of queues) await withDeadline(admin.deleteQueue(queue), 5000).catch(() => undefined);
+    await withDeadline(admin.deleteExchange(this.env.EX!), 5000).catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    await withDeadline(this.adminTransport?.close() ?? Promise.resolve(), 10_000).catch(() => undefined);
+  }
+}
+
+export function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<T>((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms); }),
+  ]);
+}
+
+/** Every message in a queue, taken (and acked). */
+export async function drain(transport: Transport, queue: string): Promise<Delivery[]> {
+  const taken: Delivery[] = [];
+  for (let m = await transport.get(queue); m; m = await transport.get(queue)) {
+    taken.push(m);
+    await m.ack();
+  }
+  return taken;
+}
+
+export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection');
+}
