@@ -17,6 +17,8 @@ import { createDeliveryHandler, type ConsumeMiddleware, type SettledEvent } from
 import { createBoundPublisher, planPublisher, publishThrough, type PublisherPlan, type PublishingDeps, type PublishMiddleware } from './publishing';
 import { createTelemetry } from './telemetry';
 import { assertNoConflicts, collectClasses, withOverrides } from './collect';
+import { assertSingleCopy } from './copies';
+import { activeIntrospection } from './introspection';
 import type { FieldTable, OutgoingMessage, Subscription, Transport, TransportEvents } from './transport';
 import type { ValidationSettings } from './validation';
 
@@ -93,6 +95,13 @@ export class Warren {
    * Fails fast, naming the class and method, on conflicting or incomplete declarations.
    */
   static async start(options: WarrenOptions = {}): Promise<Warren> {
+    // Under a tool reading the decorators (warren asyncapi/topology/contract), record and never run.
+    const introspection = activeIntrospection();
+    if (introspection) {
+      introspection.started.push(options);
+      return new Promise<never>(() => undefined);
+    }
+    assertSingleCopy();
     assertValidConfig(options);
     const env = options.env ?? process.env;
     const logger = options.logger ?? jsonLogger({ name: options.name });
