@@ -86,8 +86,17 @@ EOF
 export NPM_CONFIG_CACHE="$WORK/npm-cache"
 export NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
 
-# --- 2. publish from the checkout ---------------------------------------------------------------
-cd "$REPO"
+# --- 2. publish from the checkout -------------------------------------------------------------
+# lerna publishes from a clean working tree only: a checkout with uncommitted changes publishes its
+# HEAD from a fresh clone instead (slower: npm ci there).
+SRC="$REPO"
+if [ -n "$(git -C "$REPO" status --porcelain)" ]; then
+  log "uncommitted changes: publishing HEAD ($(git -C "$REPO" rev-parse --short HEAD)) from a fresh clone"
+  git clone --quiet "$REPO" "$WORK/clone"
+  SRC="$WORK/clone"
+  (cd "$SRC" && env -u NPM_CONFIG_CACHE npm ci --no-audit --no-fund --loglevel=error)
+fi
+cd "$SRC"
 if [ ! -x node_modules/.bin/lerna ]; then log "npm ci (no node_modules)"; npm ci --no-audit --no-fund; fi
 log "npm run release -- --registry $REGISTRY"
 npm run release -- --registry "$REGISTRY" --no-git-reset
@@ -213,7 +222,7 @@ npm test
 # --- 6. docs/getting-started.md's project, as the page writes it ------------------------------------
 log "the getting-started project (docs/snippets/project) outside the repository"
 mkdir -p "$WORK/getting-started"
-cp -r "$REPO/docs/snippets/project/." "$WORK/getting-started/"
+cp -r "$SRC/docs/snippets/project/." "$WORK/getting-started/"
 rm -rf "$WORK/getting-started/dist" "$WORK/getting-started/node_modules"
 cd "$WORK/getting-started"
 npm install --no-audit --no-fund

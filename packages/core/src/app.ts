@@ -18,6 +18,7 @@ import { createBoundPublisher, planPublisher, publishThrough, type PublisherPlan
 import { createTelemetry } from './telemetry';
 import { assertNoConflicts, collectClasses, withOverrides } from './collect';
 import { assertSingleCopy } from './copies';
+import { assertPayloadClassesDecorated } from './payload-check';
 import { activeIntrospection } from './introspection';
 import type { FieldTable, OutgoingMessage, Subscription, Transport, TransportEvents } from './transport';
 import type { ValidationSettings } from './validation';
@@ -116,6 +117,7 @@ export class Warren {
     };
     const consumers = collected.handlers.flatMap((h) => getConsumers(h).map((d) => planConsumer(withOverrides(d, options.consumers), defaults, env)));
     assertNoConflicts(consumers);
+    assertPayloadClassesDecorated(consumers);
     const publishers = collected.publishers.map((p) => planPublisher(getPublisher(p)!, env));
 
     const subscriptions = new Map<string, Subscription>();
