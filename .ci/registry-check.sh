@@ -169,10 +169,11 @@ export AMQP_URL="$AMQP_URL_SAVED"
 
 # Sends one valid task through the service's own publisher class, from a script in the service.
 cat > "$WORK/send-task.js" <<'EOF'
-require('reflect-metadata');
+const fromService = (id) => require(require.resolve(id, { paths: [process.cwd()] }));
+fromService('reflect-metadata');
 const path = require('node:path');
 const dir = process.cwd();
-const { Warren, silentLogger } = require(require.resolve('@warren/core', { paths: [dir] }));
+const { Warren, silentLogger } = fromService('@warren/core');
 const { TaskEvents } = require(path.join(dir, 'dist/src/handlers/task-events.publisher.js'));
 (async () => {
   const app = await Warren.start({ name: 'registry-check-sender', publishers: [TaskEvents], logger: silentLogger });

@@ -18,7 +18,7 @@ import { createBoundPublisher, planPublisher, publishThrough, type PublisherPlan
 import { createTelemetry } from './telemetry';
 import { assertNoConflicts, collectClasses, withOverrides } from './collect';
 import { assertSingleCopy } from './copies';
-import { assertPayloadClassesDecorated } from './payload-check';
+import { assertExchangeTypes, assertPayloadClassesDecorated } from './start-checks';
 import { activeIntrospection } from './introspection';
 import type { FieldTable, OutgoingMessage, Subscription, Transport, TransportEvents } from './transport';
 import type { ValidationSettings } from './validation';
@@ -119,6 +119,7 @@ export class Warren {
     assertNoConflicts(consumers);
     assertPayloadClassesDecorated(consumers);
     const publishers = collected.publishers.map((p) => planPublisher(getPublisher(p)!, env));
+    assertExchangeTypes(consumers, publishers);
 
     const subscriptions = new Map<string, Subscription>();
     let app: Warren | undefined;
@@ -210,6 +211,7 @@ export class Warren {
 
   private bindPublisher(definition: PublisherDefinition): void {
     const plan = planPublisher(definition, this.publishing.env);
+    assertExchangeTypes([], [plan]);
     const declared = plan.exchange.name === '' ? Promise.resolve() : this.transport.declare({ exchanges: [plan.exchange] });
     declared.catch((error: Error) => this.logger.error('could not declare a publisher exchange', { exchange: plan.exchange.name, error: error.message }));
     this.container.registerInstance(definition.publisherClass, createBoundPublisher(definition, plan, { ...this.publishing, declared }));

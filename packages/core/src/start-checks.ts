@@ -1,6 +1,9 @@
 import { getMetadataStorage } from 'class-validator';
 import type { ConsumerPlan } from './consumer-plan';
 import { ConfigurationError } from './errors';
+import type { PublisherPlan } from './publishing';
+
+/** Checks `Warren.start` makes before it connects, so mistakes fail the same way on every broker. */
 
 /**
  * A payload class without any class-validator decorator would make class-validator refuse every
@@ -20,4 +23,21 @@ export function assertPayloadClassesDecorated(consumers: readonly ConsumerPlan[]
       'or take unvalidated JSON with @Consumer(exchange, routingKey, { message: Object }).',
     );
   }
+}
+
+const EXCHANGE_TYPES = new Set(['direct', 'topic', 'fanout', 'headers']);
+
+/**
+ * An unknown exchange type (a typo, or a value from configuration) is refused before anything is
+ * declared: RabbitMQ would close the connection with COMMAND_INVALID, the in-memory broker would
+ * refuse the declaration; both get this one ConfigurationError instead. Plugin types (`x-…`, e.g.
+ * `x-delayed-message`) pass through to the broker.
+ */
+export function assertExchangeTypes(consumers: readonly ConsumerPlan[], publishers: readonly PublisherPlan[]): void {
+  const check = (type: unknown, exchange: string, owner: string) => {
+    if (typeof type === 'string' && (EXCHANGE_TYPES.has(type) || type.startsWith('x-'))) return;
+    throw new ConfigurationError(`${owner}: exchange "${exchange}" has the unknown type ${JSON.stringify(type)}. Use 'direct', 'topic', 'fanout' or 'headers' (or a plugin's 'x-…' type).`);
+  };
+  for (const plan of consumers) check(plan.exchangeType, plan.exchange, plan.id);
+  for (const plan of publishers) check(plan.exchange.type, plan.exchange.name, `@Publisher ${plan.publisherClass.name}`);
 }
