@@ -5,7 +5,7 @@ import { CodecRegistry, jsonCodec, type Codec } from './codec';
 import { DEFAULT_CONSUMER_SETTINGS, planConsumer, type ConsumerDefaults, type ConsumerPlan } from './consumer-plan';
 import { createHandlerResolver } from './handler-resolver';
 import { ConfigurationError } from './errors';
-import { jsonLogger, type Logger } from './logger';
+import { defaultLogger, type Logger } from './logger';
 import { MemoryTransport } from './transports/memory/transport';
 import { getConsumers, getPublisher, type Class, type PublisherDefinition } from './metadata';
 import { assertValidConfig, type WarrenConfig } from './config';
@@ -105,7 +105,7 @@ export class Warren {
     assertSingleCopy();
     assertValidConfig(options);
     const env = options.env ?? process.env;
-    const logger = options.logger ?? jsonLogger({ name: options.name });
+    const logger = options.logger ?? defaultLogger({ name: options.name, env });
     const collected = collectClasses(options);
     const base = DEFAULT_CONSUMER_SETTINGS;
     const defaults: ConsumerDefaults = {
@@ -130,9 +130,12 @@ export class Warren {
     const telemetry = options.telemetry === false ? undefined : createTelemetry(options.name);
     const consumeMiddleware = [...(telemetry ? [telemetry.consume] : []), ...(options.middleware?.consume ?? [])];
     const publishMiddleware = [...(telemetry ? [telemetry.publish] : []), ...(options.middleware?.publish ?? [])];
-    const onSettled = telemetry
-      ? (event: SettledEvent) => { telemetry.settled(event); options.onSettled?.(event); }
-      : options.onSettled;
+    // One debug line per message outcome (WARREN_LOG_LEVEL=debug), then telemetry and the caller's hook.
+    const onSettled = (event: SettledEvent) => {
+      logger.debug(`message ${event.outcome}`, { consumer: event.consumer, messageId: event.messageId, attempt: event.attempt, code: event.error?.code, delayMs: event.delayMs });
+      telemetry?.settled(event);
+      options.onSettled?.(event);
+    };
     try {
       await transport.connect();
       const publishing: PublishingDeps = {
@@ -216,6 +219,7 @@ export class Warren {
     declared.catch((error: Error) => this.logger.error('could not declare a publisher exchange', { exchange: plan.exchange.name, error: error.message }));
     this.container.registerInstance(definition.publisherClass, createBoundPublisher(definition, plan, { ...this.publishing, declared }));
     this.publisherPlans.push(plan);
+    this.logger.info('publisher bound', { publisher: definition.publisherClass.name, exchange: plan.exchange.name });
   }
 
   /**

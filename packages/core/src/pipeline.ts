@@ -79,9 +79,9 @@ export interface PipelineStages {
 /** Builds the transport handler for one consumer. */
 export function createDeliveryHandler(plan: ConsumerPlan, deps: PipelineDeps): DeliveryHandler {
   const stages = createStages(plan, deps);
-  if (plan.batch) return createBatchHandler(plan, stages);
+  if (plan.batch) return createBatchHandler(plan, stages, deps.logger);
   return async function handleDelivery(delivery: Delivery): Promise<Settlement> {
-    const context = new MessageContext(delivery, attemptOf(delivery, plan.queue));
+    const context = new MessageContext(delivery, attemptOf(delivery, plan.queue), { logger: deps.logger, consumer: plan.id });
     try {
       const prepared = stages.prepare(delivery);
       const payload = prepared instanceof Promise ? await prepared : prepared;
