@@ -217,7 +217,8 @@ echo "typescript $(npx tsc --version)"
 case "$(npx tsc --version)" in *" 7."*) ;; *) fail "typescript@latest is not 7.x";; esac
 npm test
 log "npm test with class-validator 0.14"
-npm install --no-audit --no-fund class-validator@~0.14.1
+npm install --no-audit --no-fund class-validator@~0.14.1 2>&1 | tee "$WORK/cv14.log"
+grep -q ERESOLVE "$WORK/cv14.log" && fail "class-validator 0.14 conflicts with a peer range"
 npm test
 
 # --- 6. docs/getting-started.md's project, as the page writes it ------------------------------------
