@@ -58,12 +58,18 @@ export function loadService(entries: readonly string[], options: { cwd?: string;
   const introspection = beginIntrospection();
   try {
     loadEntries(entries, cwd, core, collect, handlers, publishers, files);
+    for (const started of introspection.started) {
+      (started.handlers ?? []).forEach((h) => (core.isHandlerClass(h) ? handlers : publishers).add(h));
+      (started.publishers ?? []).forEach((p) => publishers.add(p));
+      // `scan` globs resolve against the working directory, as Warren.start resolves them.
+      if (started.scan?.length) {
+        const scanned = core.scanModules(started.scan);
+        scanned.handlers.forEach((h) => handlers.add(h));
+        scanned.publishers.forEach((p) => publishers.add(p));
+      }
+    }
   } finally {
     introspection.end();
-  }
-  for (const started of introspection.started) {
-    (started.handlers ?? []).forEach((h) => (core.isHandlerClass(h) ? handlers : publishers).add(h));
-    (started.publishers ?? []).forEach((p) => publishers.add(p));
   }
   addInjectedPublishers(handlers, publishers, core);
   if (handlers.size === 0 && publishers.size === 0) {
