@@ -99,7 +99,7 @@ fi
 cd "$SRC"
 if [ ! -x node_modules/.bin/lerna ]; then log "npm ci (no node_modules)"; npm ci --no-audit --no-fund; fi
 log "npm run release -- --registry $REGISTRY"
-npm run release -- --registry "$REGISTRY" --no-git-reset
+npm run release -- --registry "$REGISTRY"
 for pkg in core testing cli; do
   version=$(npm view "@warren/$pkg" version --registry "$REGISTRY")
   expected=$(node -p "require('./packages/$pkg/package.json').version")
