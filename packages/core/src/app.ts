@@ -18,8 +18,8 @@ import { createBoundPublisher, planPublisher, publishThrough, type PublisherPlan
 import { createTelemetry } from './telemetry';
 import { assertNoConflicts, collectClasses, withOverrides } from './collect';
 import { assertSingleCopy } from './copies';
-import { assertExchangeTypes, assertPayloadClassesDecorated } from './start-checks';
-import { activeIntrospection } from './introspection';
+import { assertExchangeTypes, assertStartable } from './start-checks';
+import { recordedStart } from './introspection';
 import type { FieldTable, OutgoingMessage, Subscription, Transport, TransportEvents } from './transport';
 import type { ValidationSettings } from './validation';
 
@@ -96,12 +96,9 @@ export class Warren {
    * Fails fast, naming the class and method, on conflicting or incomplete declarations.
    */
   static async start(options: WarrenOptions = {}): Promise<Warren> {
-    // Under a tool reading the decorators (warren asyncapi/topology/contract), record and never run.
-    const introspection = activeIntrospection();
-    if (introspection) {
-      introspection.started.push(options);
-      return new Promise<never>(() => undefined);
-    }
+    // Under a tool reading the decorators (warren asyncapi/topology), record and never run.
+    const recorded = recordedStart(options);
+    if (recorded) return recorded;
     assertSingleCopy();
     assertValidConfig(options);
     const env = options.env ?? process.env;
@@ -117,9 +114,8 @@ export class Warren {
     };
     const consumers = collected.handlers.flatMap((h) => getConsumers(h).map((d) => planConsumer(withOverrides(d, options.consumers), defaults, env)));
     assertNoConflicts(consumers);
-    assertPayloadClassesDecorated(consumers);
     const publishers = collected.publishers.map((p) => planPublisher(getPublisher(p)!, env));
-    assertExchangeTypes(consumers, publishers);
+    assertStartable(consumers, publishers);
 
     const subscriptions = new Map<string, Subscription>();
     let app: Warren | undefined;

@@ -1,4 +1,4 @@
-import type { WarrenOptions } from './app';
+import type { ClassSources } from './collect';
 
 /**
  * Introspection mode: tools that read a service's decorators (the `warren asyncapi`, `topology` and
@@ -14,8 +14,8 @@ const MODE = Symbol.for('@warren/core:introspection');
 
 /** What the modules loaded in introspection mode asked `Warren.start` for. */
 export interface IntrospectionRecord {
-  /** The options of each `Warren.start` / `Warren.run` call, in call order. */
-  readonly started: WarrenOptions[];
+  /** The options of each `Warren.start` / `Warren.run` call, in call order (the classes they name). */
+  readonly started: ClassSources[];
   /** Leaves introspection mode (restoring the mode that was on before, if any). */
   end(): void;
 }
@@ -46,4 +46,15 @@ export function beginIntrospection(): IntrospectionRecord {
 /** The active introspection record, if a tool turned the mode on. */
 export function activeIntrospection(): IntrospectionRecord | undefined {
   return (globalThis as unknown as Holder)[MODE];
+}
+
+/**
+ * What `Warren.start` does first: under introspection, record the options and return a promise that
+ * never settles (nothing connects, consumes or publishes); otherwise undefined, and the app starts.
+ */
+export function recordedStart(options: ClassSources): Promise<never> | undefined {
+  const record = activeIntrospection();
+  if (!record) return undefined;
+  record.started.push(options);
+  return new Promise<never>(() => undefined);
 }

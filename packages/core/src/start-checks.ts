@@ -10,6 +10,12 @@ import type { PublisherPlan } from './publishing';
  * message ("an unknown value was passed to the validate function"), so each one would be
  * dead-lettered. Refused at start instead, naming the consumer and the two ways out.
  */
+/** Every check below, for the consumers and publishers an app starts with. */
+export function assertStartable(consumers: readonly ConsumerPlan[], publishers: readonly PublisherPlan[]): void {
+  assertPayloadClassesDecorated(consumers);
+  assertExchangeTypes(consumers, publishers);
+}
+
 export function assertPayloadClassesDecorated(consumers: readonly ConsumerPlan[]): void {
   const storage = getMetadataStorage();
   for (const plan of consumers) {
