@@ -285,8 +285,8 @@ function closeServer(server: Server | undefined): Promise<void> {
 /** What the transport reports, written to the log; errors also become the health report's `lastError`. */
 function loggedTransportEvents(logger: Logger, onError: (message: string) => void): TransportEvents {
   return {
-    onConnect: () => logger.info('connected to the broker'),
-    onDisconnect: (error) => logger.warn('lost the broker connection; reconnecting', { error: error.message }),
+    onConnect: (connection) => logger.info('connected to the broker', { connection }),
+    onDisconnect: (error, connection) => logger.warn('lost the broker connection; reconnecting', { connection, error: error.message }),
     onBlocked: (reason) => logger.warn('the broker blocked publishing (resource alarm)', { reason }),
     onUnblocked: () => logger.info('the broker unblocked publishing'),
     onSubscriptionChange: (queue, attached, error) => {
