@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Argument, Command, Option } from 'commander';
+import { beginIntrospection } from '@warren/core';
 import { asyncapiCommand } from './commands/asyncapi';
 import { contractDiffCommand } from './commands/contract';
 import { dlqListCommand, dlqReplayCommand, dlqShowCommand } from './commands/dlq';
@@ -8,6 +9,10 @@ import { newCommand } from './commands/new';
 import { topologyCommand } from './commands/topology';
 import { ExitCode } from './exit-codes';
 import { runCommand } from './run-command';
+
+// The CLI never runs a service: for the whole process, a Warren.start / Warren.run in a loaded
+// module (even one called later, after an await) only records its options. See introspection.ts.
+beginIntrospection();
 
 // Commander wiring only: each action lives in src/commands/<name>.ts and returns an exit code.
 const program = new Command('warren')
@@ -58,7 +63,7 @@ Examples:
 
 program.command('asyncapi')
   .description('Generate an AsyncAPI 3.0.0 document from the decorators of a service\'s compiled modules.')
-  .argument('<entry...>', 'compiled .js modules (or quoted globs) exporting @Consumer handler and @Publisher classes')
+  .argument('<entry...>', 'compiled .js modules (or quoted globs) exporting @Consumer handler and @Publisher classes, or the main.js that starts them')
   .option('-o, --output <file>', 'write to a file; .yaml/.yml → YAML, .json → JSON (default: YAML on stdout)')
   .addOption(new Option('--format <format>', 'format on stdout').choices(['yaml', 'json']).default('yaml'))
   .option('--url <amqp-url>', 'broker URL(s) for the servers section (default: $AMQP_URL); the password is never written')
@@ -77,7 +82,7 @@ program.command('topology')
   .argument('<entry...>', 'one compiled module or quoted glob per service')
   .addOption(new Option('--format <format>', 'output format').choices(['text', 'mermaid', 'dot']).default('text'))
   .option('--strict', 'exit 1 when a route has no consumer, a binding has no publisher, or an exchange is declared two ways')
-  .option('--check <amqp-url>', 'compare the declared queues with a live broker instead (exit 1 on missing queues or differing arguments)')
+  .option('--check [amqp-url]', 'compare the declared queues with a live broker instead (default: $AMQP_URL; exit 1 on missing queues or differing arguments)')
   .option('--print', 'print what an administrator must create for services running with declare: false, as JSON definitions for rabbitmqctl import_definitions')
   .option('--vhost <vhost>', 'the vhost written into --print definitions', '/')
   .addHelpText('after', `
@@ -91,7 +96,7 @@ Examples:
   $ warren topology ../orders/dist/src/handlers.js ../billing/dist/src/handlers.js --strict
   $ warren topology "dist/src/**/*.handlers.js" --format mermaid > topology.mmd
   $ warren topology dist/src/handlers.js --format dot | dot -Tsvg > topology.svg
-  $ warren topology dist/src/handlers.js --check "$AMQP_URL"
+  $ AMQP_URL=amqp://… warren topology dist/src/main.js --check
   $ warren topology dist/src/handlers.js --print --vhost orders > definitions.json && rabbitmqctl import_definitions definitions.json`)
   .action(act((entries: string[], options) => topologyCommand(entries, options)));
 
@@ -113,7 +118,7 @@ Examples:
   $ git show main:asyncapi.yaml > /tmp/main.yaml && warren contract diff /tmp/main.yaml asyncapi.yaml --json`)
   .action(act((oldFile: string, newFile: string, options) => contractDiffCommand(oldFile, newFile, options)));
 
-const dlq = program.command('dlq').description('Inspect and replay a dead-letter queue (x-warren-error-* reason headers).');
+const dlq = program.command('dlq').description('Inspect and replay a dead-letter queue (x-warren-error-* reason headers). Each command reads the queue it is given, e.g. billing.order-created.dlq, and says so on stderr.');
 const urlOption = () => new Option('--url <amqp-url>', 'broker URL (default: $AMQP_URL)');
 dlq.command('list')
   .description('List messages with their message id, error code, origin and attempts, leaving them in the queue.')
@@ -155,4 +160,8 @@ Examples:
   $ warren dlq replay billing.order-created.dlq --filter order.created --limit 10`)
   .action(act((queue: string, options) => dlqReplayCommand(queue, options)));
 
-program.parseAsync(process.argv);
+// Exit when the command is done, whatever a loaded module left running (timers, sockets); stdout
+// is flushed first so piped output is complete.
+void program.parseAsync(process.argv).then(() => {
+  process.stdout.write('', () => process.exit(process.exitCode ?? 0));
+});

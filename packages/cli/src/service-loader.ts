@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import type { Class, ConsumerPlan, PublisherPlan } from '@warren/core';
-import { ConfigurationError } from '@warren/core';
+import { beginIntrospection, ConfigurationError } from '@warren/core';
 import type { ClassMetadataSources } from './json-schema';
 
 type CoreModule = typeof import('@warren/core');
@@ -24,6 +24,10 @@ const GLOB_CHARS = /[*?[\]{}]/;
 /**
  * Loads a service's compiled modules (files or globs of `.js` files) and plans every `@Consumer`
  * and `@Publisher` they export, as `Warren.start()` would.
+ *
+ * The modules are loaded in introspection mode: a module that calls `Warren.start` / `Warren.run`
+ * (a `main.js`, a script that sends) only records the classes it passes, which are planned too;
+ * nothing connects, consumes or publishes.
  *
  * The service's own copy of `@warren/core` (and of class-validator / class-transformer) reads the
  * metadata: decorators record it in module-private storage, so a globally installed CLI with its
@@ -51,6 +55,34 @@ export function loadService(entries: readonly string[], options: { cwd?: string;
       else if (core.getPublisher(value)) publishers.add(value as Class);
     }
   };
+  const introspection = beginIntrospection();
+  try {
+    loadEntries(entries, cwd, core, collect, handlers, publishers, files);
+    for (const started of introspection.started) {
+      (started.handlers ?? []).forEach((h) => (core.isHandlerClass(h) ? handlers : publishers).add(h));
+      (started.publishers ?? []).forEach((p) => publishers.add(p));
+      // `scan` globs resolve against the working directory, as Warren.start resolves them.
+      if (started.scan?.length) {
+        const scanned = core.scanModules(started.scan);
+        scanned.handlers.forEach((h) => handlers.add(h));
+        scanned.publishers.forEach((p) => publishers.add(p));
+      }
+    }
+  } finally {
+    introspection.end();
+  }
+  addInjectedPublishers(handlers, publishers, core);
+  if (handlers.size === 0 && publishers.size === 0) {
+    throw new ConfigurationError(`${entries.join(', ')} export no @Consumer handler class and no @Publisher class, and start no Warren app. Pass the compiled modules that export them, e.g. dist/src/handlers/*.js, or the main.js that passes them to Warren.run.`);
+  }
+  // The CLI cannot see options a service passes at start (an app-wide `retry`, say): plans use
+  // Warren.start()'s defaults, and every per-consumer option.
+  const consumers = [...handlers].flatMap((h) => core.getConsumers(h).map((d) => core.planConsumer(d, core.DEFAULT_CONSUMER_SETTINGS, env)));
+  const publisherPlans = [...publishers].filter((p) => core.getPublisher(p)).map((p) => core.planPublisher(core.getPublisher(p)!, env));
+  return { files, consumers, publishers: publisherPlans, packageJson: nearestPackageJson(anchor), metadata: metadataSources(anchor) };
+}
+
+function loadEntries(entries: readonly string[], cwd: string, core: CoreModule, collect: (exports: Record<string, unknown>) => void, handlers: Set<Class>, publishers: Set<Class>, files: string[]): void {
   for (const entry of entries) {
     if (GLOB_CHARS.test(entry)) {
       const { base, pattern } = splitGlob(path.resolve(cwd, entry));
@@ -65,15 +97,6 @@ export function loadService(entries: readonly string[], options: { cwd?: string;
     files.push(file);
     collect(loadModule(file));
   }
-  addInjectedPublishers(handlers, publishers, core);
-  if (handlers.size === 0 && publishers.size === 0) {
-    throw new ConfigurationError(`${entries.join(', ')} export no @Consumer handler class and no @Publisher class. Pass the compiled modules that export them (not main.js, which starts the service).`);
-  }
-  // The CLI cannot see options a service passes at start (an app-wide `retry`, say): plans use
-  // Warren.start()'s defaults, and every per-consumer option.
-  const consumers = [...handlers].flatMap((h) => core.getConsumers(h).map((d) => core.planConsumer(d, core.DEFAULT_CONSUMER_SETTINGS, env)));
-  const publisherPlans = [...publishers].map((p) => core.planPublisher(core.getPublisher(p)!, env));
-  return { files, consumers, publishers: publisherPlans, packageJson: nearestPackageJson(anchor), metadata: metadataSources(anchor) };
 }
 
 function firstPlainPath(entries: readonly string[]): string | undefined {

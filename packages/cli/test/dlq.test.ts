@@ -121,6 +121,23 @@ describeWithBroker('warren dlq', function () {
     expect((await transport.inspectQueue(dlq)).messageCount).to.equal(1);
   });
 
+  it('says which queue it reads', async () => {
+    const result = await runWarren(['dlq', 'list', dlq, '--url', AMQP_URL]);
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stderr).to.contain(`reading queue ${dlq} on amqp://`);
+  });
+
+  it('answers a missing queue with a hint (not the broker\'s redeclaration advice), and a consumer queue with a note naming its .dlq', async () => {
+    const missing = await runWarren(['dlq', 'list', `${prefix}.nothing.dlq`, '--url', AMQP_URL]);
+    expect(missing.code).to.equal(2);
+    expect(missing.stderr).to.contain(`No queue ${prefix}.nothing.dlq`);
+    expect(missing.stderr).to.contain('"<its queue>.dlq"');
+    expect(missing.stderr).not.to.contain('must be deleted');
+    const consumerQueue = await runWarren(['dlq', 'list', target, '--url', AMQP_URL]);
+    expect(consumerQueue.code, consumerQueue.stderr).to.equal(0);
+    expect(consumerQueue.stderr).to.contain(`its dead letters are in ${dlq}`);
+  });
+
   it('exits 2 without a broker URL', async () => {
     const result = await runWarren(['dlq', 'list', dlq]);
     expect(result.code).to.equal(2);

@@ -1,37 +1,11 @@
 import { expect } from 'chai';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { messageNames } from '../src/scaffold/names';
 import { runWarren } from './support/cli';
-
-/** The Warren repository this test runs in: its node_modules and built packages stand in for `npm install`. */
-const REPOSITORY = path.resolve(__dirname, '../../../..');
-
-/**
- * Gives a service outside the repository the packages `npm install` would: links to the repository's
- * node_modules and its built @warren packages. Links, not copies, so the service and @warren/core load
- * one tsyringe and one class-transformer, as npm's deduplication would arrange.
- */
-function linkDependencies(serviceDir: string): void {
-  const modules = path.join(serviceDir, 'node_modules');
-  mkdirSync(path.join(modules, '@warren'), { recursive: true });
-  for (const name of readdirSync(path.join(REPOSITORY, 'node_modules'))) {
-    if (name !== '@warren' && !name.startsWith('.')) symlinkSync(path.join(REPOSITORY, 'node_modules', name), path.join(modules, name));
-  }
-  for (const pkg of ['core', 'testing', 'cli']) symlinkSync(path.join(REPOSITORY, 'packages', pkg), path.join(modules, '@warren', pkg));
-}
-
-interface Run { code: number; stdout: string; stderr: string }
-
-function runNode(args: string[], cwd: string): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, args, { cwd, env: { ...process.env, AMQP_URL: '' } }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+import { linkDependencies, REPOSITORY, runNode, type Run } from './support/outside-project';
 
 describe('warren new and warren generate', function () {
   this.timeout(60_000);

@@ -9,7 +9,7 @@ import { guardRedeliveries, subscribeRedelivered } from './redelivery-guard';
 import { prepareTopology, publisherExchange, readyPublisherExchange } from './passive-topology';
 import { warnAboutConsumerTimeouts } from './handler-timeout';
 import { ConfigurationError } from './errors';
-import { jsonLogger, type Logger } from './logger';
+import { defaultLogger, type Logger } from './logger';
 import { MemoryTransport } from './transports/memory/transport';
 import { getConsumers, getPublisher, type Class, type PublisherDefinition } from './metadata';
 import { assertValidConfig, type WarrenConfig } from './config';
@@ -23,6 +23,9 @@ import { createDeliveryHandler, type ConsumeMiddleware, type SettledEvent } from
 import { createBoundPublisher, planPublisher, publishThrough, type PublisherPlan, type PublishingDeps, type PublishMiddleware } from './publishing';
 import { createTelemetry } from './telemetry';
 import { assertNoConflicts, collectClasses, withOverrides } from './collect';
+import { assertSingleCopy } from './copies';
+import { assertExchangeTypes, assertStartable } from './start-checks';
+import { recordedStart } from './introspection';
 import type { FieldTable, OutgoingMessage, Subscription, Transport, TransportEvents } from './transport';
 import type { ValidationSettings } from './validation';
 
@@ -101,9 +104,13 @@ export class Warren {
    * Fails fast, naming the class and method, on conflicting or incomplete declarations.
    */
   static async start(options: WarrenOptions = {}): Promise<Warren> {
+    // Under a tool reading the decorators (warren asyncapi/topology), record and never run.
+    const recorded = recordedStart(options);
+    if (recorded) return recorded;
+    assertSingleCopy();
     assertValidConfig(options);
     const env = options.env ?? process.env;
-    const logger = options.logger ?? jsonLogger({ name: options.name });
+    const logger = options.logger ?? defaultLogger({ name: options.name, env });
     const collected = collectClasses(options);
     const base = DEFAULT_CONSUMER_SETTINGS;
     const defaults: ConsumerDefaults = {
@@ -121,6 +128,7 @@ export class Warren {
     consumers.forEach(assertConsumerLimits);
     assertNoConflicts(consumers);
     const publishers = collected.publishers.map((p) => planPublisher(getPublisher(p)!, env));
+    assertStartable(consumers, publishers);
 
     const subscriptions = new Map<string, Subscription>();
     let app: Warren | undefined;
@@ -131,9 +139,12 @@ export class Warren {
     const telemetry = options.telemetry === false ? undefined : createTelemetry(options.name);
     const consumeMiddleware = [...(telemetry ? [telemetry.consume] : []), ...(options.middleware?.consume ?? [])];
     const publishMiddleware = [...(telemetry ? [telemetry.publish] : []), ...(options.middleware?.publish ?? [])];
-    const onSettled = telemetry
-      ? (event: SettledEvent) => { telemetry.settled(event); options.onSettled?.(event); }
-      : options.onSettled;
+    // One debug line per message outcome (WARREN_LOG_LEVEL=debug), then telemetry and the caller's hook.
+    const onSettled = (event: SettledEvent) => {
+      logger.debug(`message ${event.outcome}`, { consumer: event.consumer, messageId: event.messageId, attempt: event.attempt, code: event.error?.code, delayMs: event.delayMs });
+      telemetry?.settled(event);
+      options.onSettled?.(event);
+    };
     try {
       await transport.connect();
       const publishing: PublishingDeps = {
@@ -215,11 +226,13 @@ export class Warren {
 
   private bindPublisher(definition: PublisherDefinition): void {
     const plan = planPublisher(definition, this.publishing.env);
+    assertExchangeTypes([], [plan]);
     const target = publisherExchange(definition, plan, this.declareTopology);
     const declared = readyPublisherExchange(this.transport, target);
     declared.catch((error: Error) => this.logger.error(target.declare ? 'could not declare a publisher exchange' : 'a publisher exchange is missing (declare: false)', { exchange: plan.exchange.name, error: error.message }));
     this.container.registerInstance(definition.publisherClass, createBoundPublisher(definition, plan, { ...this.publishing, declared }));
     this.publisherPlans.push(plan);
+    this.logger.info('publisher bound', { publisher: definition.publisherClass.name, exchange: plan.exchange.name });
   }
 
   /**
@@ -292,8 +305,8 @@ function closeServer(server: Server | undefined): Promise<void> {
 /** What the transport reports, written to the log; errors also become the health report's `lastError`. */
 function loggedTransportEvents(logger: Logger, onError: (message: string) => void): TransportEvents {
   return {
-    onConnect: () => logger.info('connected to the broker'),
-    onDisconnect: (error) => logger.warn('lost the broker connection; reconnecting', { error: error.message }),
+    onConnect: (connection) => logger.info('connected to the broker', { connection }),
+    onDisconnect: (error, connection) => logger.warn('lost the broker connection; reconnecting', { connection, error: error.message }),
     onBlocked: (reason) => logger.warn('the broker blocked publishing (resource alarm)', { reason }),
     onUnblocked: () => logger.info('the broker unblocked publishing'),
     onSubscriptionChange: (queue, attached, error) => {

@@ -1,6 +1,7 @@
 import { isMessageAction } from './actions';
 import type { ConsumerPlan } from './consumer-plan';
 import { attemptOf, MessageContext } from './context';
+import type { Logger } from './logger';
 import type { Delivery, DeliveryHandler, Settlement } from './transport';
 
 /**
@@ -33,7 +34,7 @@ interface Pending {
  * each through the usual retry / dead-letter outcome. The transport's concurrency is at least the
  * batch size, so a full batch can be held unacknowledged while it forms.
  */
-export function createBatchHandler(plan: ConsumerPlan, stages: BatchStages): DeliveryHandler {
+export function createBatchHandler(plan: ConsumerPlan, stages: BatchStages, logger?: Logger): DeliveryHandler {
   const { size, timeMs } = plan.batch!;
   let pending: Pending[] = [];
   let timer: NodeJS.Timeout | undefined;
@@ -62,7 +63,7 @@ export function createBatchHandler(plan: ConsumerPlan, stages: BatchStages): Del
   };
 
   return async function handleDelivery(delivery: Delivery): Promise<Settlement> {
-    const context = new MessageContext(delivery, attemptOf(delivery));
+    const context = new MessageContext(delivery, attemptOf(delivery), logger && { logger, consumer: plan.id });
     let payload: unknown;
     try {
       const prepared = stages.prepare(delivery);

@@ -24,7 +24,14 @@ export function collectClasses(options: ClassSources): { handlers: Class[]; publ
     scanned.publishers.forEach((p) => publishers.add(p));
   }
   for (const handler of handlers) {
-    if (getConsumers(handler).length === 0) throw new ConfigurationError(`${handler.name} was passed as a handler but has no @Consumer methods.`);
+    if (getConsumers(handler).length > 0) continue;
+    // A @Publisher class listed with the handlers (as NestJS providers are) is a publisher to bind.
+    if (getPublisher(handler)) {
+      handlers.delete(handler);
+      publishers.add(handler);
+      continue;
+    }
+    throw new ConfigurationError(`${handler.name} was passed as a handler but has no @Consumer methods: decorate a method with @Consumer(exchange, routingKey), or pass a @Publisher class (or none).`);
   }
   for (const p of publishers) {
     if (!getPublisher(p)) throw new ConfigurationError(`${p.name} was passed as a publisher but has no @Publisher decorator.`);

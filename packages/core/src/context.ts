@@ -1,3 +1,4 @@
+import { bindLogger, silentLogger, type Logger } from './logger';
 import type { Delivery, MessageProperties } from './transport';
 import { plainTable } from './untrusted';
 
@@ -32,7 +33,11 @@ export class MessageContext {
   /** The raw body as received. */
   readonly body: Buffer;
 
-  constructor(delivery: Delivery, attempt: number) {
+  private readonly log: { logger: Logger; consumer?: string };
+  private boundLogger?: Logger;
+
+  constructor(delivery: Delivery, attempt: number, log: { logger: Logger; consumer?: string } = { logger: silentLogger }) {
+    this.log = log;
     const headers = safeHeaders(delivery.properties.headers);
     this.headers = headers;
     this.properties = delivery.properties;
@@ -46,6 +51,19 @@ export class MessageContext {
   }
 
   get messageId(): string | undefined { return this.properties.messageId; }
+
+  /**
+   * The app's logger with this consumer and message id on every line, for handlers.
+   *
+   * @example
+   * ```ts
+   * ctx.logger.info('charged', { orderId: order.orderId }); // … consumer=Billing.charge messageId=…
+   * ```
+   */
+  get logger(): Logger {
+    // Built on first use: most handlers never log, and this runs once per message.
+    return (this.boundLogger ??= bindLogger(this.log.logger, { consumer: this.log.consumer, messageId: this.messageId }));
+  }
   get correlationId(): string | undefined { return this.properties.correlationId; }
   get replyTo(): string | undefined { return this.properties.replyTo; }
   get contentType(): string | undefined { return this.properties.contentType; }

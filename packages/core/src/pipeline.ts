@@ -85,12 +85,12 @@ export function createDeliveryHandler(plan: ConsumerPlan, deps: PipelineDeps): D
   const stages = createStages(plan, deps);
   // Every delivery, from either broker, is made plain data here before anything reads it.
   if (plan.batch) {
-    const batch = createBatchHandler(plan, stages);
+    const batch = createBatchHandler(plan, stages, deps.logger);
     return (delivery) => batch(untrustedDelivery(delivery));
   }
   return async function handleDelivery(raw: Delivery): Promise<Settlement> {
     const delivery = untrustedDelivery(raw);
-    const context = new MessageContext(delivery, attemptOf(delivery));
+    const context = new MessageContext(delivery, attemptOf(delivery), { logger: deps.logger, consumer: plan.id });
     try {
       const prepared = stages.prepare(delivery);
       const payload = prepared instanceof Promise ? await prepared : prepared;

@@ -174,9 +174,9 @@ export interface QueueInfo {
 
 /** Events a transport reports about itself. */
 export interface TransportEvents {
-  /** Connected, or reconnected after a loss. */
-  onConnect?(): void;
-  onDisconnect?(error: Error): void;
+  /** Connected, or reconnected after a loss; `connection` names which one (e.g. `billing-consume`) when there are several. */
+  onConnect?(connection?: string): void;
+  onDisconnect?(error: Error, connection?: string): void;
   /** Broker resource alarm: publishing is paused. */
   onBlocked?(reason: string): void;
   onUnblocked?(): void;

@@ -216,7 +216,7 @@ describe('Configuration', () => {
     expect(() => configFromEnv({ WARREN_HANDLER_TIMEOUT_MS: '0', WARREN_REDELIVERY_LIMIT: 'never', WARREN_DECLARE: 'no' }))
       .to.throw(ConfigurationError, /WARREN_HANDLER_TIMEOUT_MS[\s\S]*WARREN_REDELIVERY_LIMIT[\s\S]*WARREN_DECLARE/);
     expect(() => assertValidConfig({ handlerTimeoutMs: 2 ** 31, redeliveryLimit: 0, declare: 'no' as never, consumers: { 'A.a': { timeoutMs: 1.5, redeliveryLimit: -1 } } }))
-      .to.throw(ConfigurationError, /handlerTimeoutMs must be at most[\s\S]*redeliveryLimit[\s\S]*declare must be true or false[\s\S]*consumers\["A\.a"\]\.timeoutMs[\s\S]*consumers\["A\.a"\]\.redeliveryLimit/);
+      .to.throw(ConfigurationError, /handlerTimeoutMs must be a whole number from 1 to 2147483647[\s\S]*redeliveryLimit[\s\S]*declare must be true or false[\s\S]*consumers\["A\.a"\]\.timeoutMs[\s\S]*consumers\["A\.a"\]\.redeliveryLimit/);
   });
 
   it('lists every problem at once', () => {

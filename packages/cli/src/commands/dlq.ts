@@ -1,4 +1,4 @@
-import { ConfigurationError } from '@warren/core';
+import { ConfigurationError, redactUrl, type Transport } from '@warren/core';
 import { connectTo } from '../broker-connection';
 import { deadLetterFilter, listDeadLetters, replayDeadLetters, type DeadLetter } from '@warren/core';
 import { ExitCode } from '../exit-codes';
@@ -18,6 +18,43 @@ function brokerUrl(options: DlqOptions): string {
   return url;
 }
 
+/** Does the queue exist? False only for the broker's NOT_FOUND; other errors propagate. */
+async function queueExists(transport: Transport, queue: string): Promise<boolean> {
+  try {
+    await transport.inspectQueue(queue);
+    return true;
+  } catch (error) {
+    if (/NOT_FOUND/.test((error as Error).message)) return false;
+    throw error;
+  }
+}
+
+/**
+ * Connects and checks the queue the command reads: the dead-letter queue named on the command line
+ * (said on stderr). A missing queue gets a hint; a consumer queue given in place of its `.dlq` gets
+ * a note, since reading it is allowed but rarely meant.
+ */
+async function openQueue(queue: string, options: DlqOptions): Promise<Transport> {
+  const url = brokerUrl(options);
+  const transport = await connectTo(url, 'dlq');
+  try {
+    process.stderr.write(`reading queue ${queue} on ${redactUrl(url)}\n`);
+    const exists = await queueExists(transport, queue);
+    const deadLetterQueue = queue.endsWith('.dlq') ? undefined : `${queue}.dlq`;
+    const dlqExists = deadLetterQueue ? await queueExists(transport, deadLetterQueue) : false;
+    if (!exists) {
+      throw new ConfigurationError(dlqExists
+        ? `No queue ${queue}, but ${deadLetterQueue} exists: pass the dead-letter queue itself (warren dlq … ${deadLetterQueue}).`
+        : `No queue ${queue} on ${redactUrl(url)}. Pass a dead-letter queue as it exists on the broker: a consumer's is "<its queue>.dlq" (warren topology <entry> lists them), or the one its deadLetter option names.`);
+    }
+    if (dlqExists) process.stderr.write(`note: ${queue} is a consumer queue; its dead letters are in ${deadLetterQueue}.\n`);
+    return transport;
+  } catch (error) {
+    await transport.close();
+    throw error;
+  }
+}
+
 function parseLimit(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const limit = Number(text);
@@ -31,7 +68,7 @@ function route(letter: DeadLetter): string {
 
 /** `warren dlq list <queue>`: one line per message, without removing any. */
 export async function dlqListCommand(queue: string, options: DlqOptions): Promise<ExitCode> {
-  const transport = await connectTo(brokerUrl(options), 'dlq');
+  const transport = await openQueue(queue, options);
   try {
     const letters = await listDeadLetters(transport, queue, { limit: parseLimit(options.limit) });
     if (options.json) {
@@ -50,7 +87,7 @@ export async function dlqListCommand(queue: string, options: DlqOptions): Promis
 
 /** `warren dlq show <queue> [messageId]`: headers and a body preview of one message. */
 export async function dlqShowCommand(queue: string, messageId: string | undefined, options: DlqOptions): Promise<ExitCode> {
-  const transport = await connectTo(brokerUrl(options), 'dlq');
+  const transport = await openQueue(queue, options);
   try {
     const letters = await listDeadLetters(transport, queue, { limit: parseLimit(options.limit) ?? 1000 });
     const letter = messageId ? letters.find((l) => l.messageId === messageId) : letters[0];
@@ -76,7 +113,7 @@ export async function dlqShowCommand(queue: string, messageId: string | undefine
 
 /** `warren dlq replay <queue>`: back to the queue that failed them; progress on stderr. */
 export async function dlqReplayCommand(queue: string, options: DlqOptions): Promise<ExitCode> {
-  const transport = await connectTo(brokerUrl(options), 'dlq');
+  const transport = await openQueue(queue, options);
   try {
     const report = await replayDeadLetters(transport, queue, {
       queue: options.queue,

@@ -1,4 +1,4 @@
-import { redactUrl } from '@warren/core';
+import { ConfigurationError, redactUrl } from '@warren/core';
 import { connectTo } from '../broker-connection';
 import { ExitCode } from '../exit-codes';
 import { loadService } from '../service-loader';
@@ -12,13 +12,14 @@ export interface TopologyCommandOptions {
   /** Print the definitions an administrator must import for `declare: false`. */
   print?: boolean;
   vhost?: string;
-  check?: string;
+  /** A broker URL, or `true` (the flag without a value) for `$AMQP_URL`. */
+  check?: string | boolean;
   strict?: boolean;
 }
 
 /**
  * `warren topology <entry...>`: each entry is one service (a compiled module or a quoted glob);
- * prints their joint topology and findings, or with `--check <url>` compares the queues with a broker.
+ * prints their joint topology and findings, or with `--check [url]` (default `$AMQP_URL`) compares the queues with a broker.
  */
 export async function topologyCommand(entries: string[], options: TopologyCommandOptions): Promise<ExitCode> {
   const model = buildTopology(entries.map((entry) => loadService([entry])));
@@ -27,10 +28,12 @@ export async function topologyCommand(entries: string[], options: TopologyComman
     return ExitCode.OK;
   }
   if (options.check) {
-    const transport = await connectTo(options.check, 'topology-check');
+    const url = options.check === true ? process.env.AMQP_URL : options.check;
+    if (!url) throw new ConfigurationError('--check needs a broker: pass --check amqp://user:password@host:5672/vhost or set AMQP_URL.');
+    const transport = await connectTo(url, 'topology-check');
     try {
       const checks = await checkQueues(transport, model.queues);
-      process.stdout.write(`Queues on ${redactUrl(options.check)}\n`);
+      process.stdout.write(`Queues on ${redactUrl(url)}\n`);
       for (const check of checks) {
         process.stdout.write(`  ${check.status === 'ok' ? '✓' : '✗'} ${check.queue}: ${check.status}${check.detail ? ` — ${check.detail}` : ''}\n`);
       }

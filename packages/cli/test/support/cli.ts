@@ -22,6 +22,8 @@ export function runWarren(args: readonly string[], options: { cwd?: string; env?
       cwd: options.cwd,
       env: definedOnly({ ...process.env, AMQP_URL: undefined, ...options.env }),
       maxBuffer: 16 * 1024 * 1024,
+      // A command that does not exit by itself (a service it loaded kept running) fails the test.
+      timeout: 60_000,
     }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : NaN) : 0;
       if (Number.isNaN(code)) return reject(error);

@@ -1,7 +1,7 @@
-// The code blocks of README.md, compiled; docs.test.ts checks each region equals its block.
-
+// README.md's example: compiled as a file of a project outside the repository by docs.test.ts.
 // #region readme
 import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
 import { IsInt, IsString, IsUUID, Min } from 'class-validator';
 import { injectable } from 'tsyringe';
 import { Consumer, MessageContext, Publisher, route, Warren } from '@warren/core';
@@ -25,6 +25,13 @@ export class Billing {
   }
 }
 
-const app = await Warren.start({ url: process.env.AMQP_URL, handlers: [Billing] });
-await app.get(OrderEvents).created({ orderId: crypto.randomUUID(), sku: 'BOOK-1', qty: 2 });
+async function main() {
+  const app = await Warren.run({ name: 'billing', handlers: [Billing], publishers: [OrderEvents] });
+  await app.get(OrderEvents).created({ orderId: randomUUID(), sku: 'BOOK-1', qty: 2 });
+}
+
+main().catch((error: Error) => {
+  console.error(error.message);
+  process.exit(1);
+});
 // #endregion readme
