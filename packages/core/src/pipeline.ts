@@ -6,7 +6,7 @@ import { DecodeError, PayloadValidationError, WarrenError } from './errors';
 import type { Logger } from './logger';
 import { asWarrenError, decideOutcome, errorHeaders, type FailureRouter, type Outcome } from './outcome';
 import type { Delivery, DeliveryHandler, FieldTable, OutgoingMessage, Settlement, Transport } from './transport';
-import { createBatchHandler } from './batch';
+import { createBatchHandler, type BatchInvocation } from './batch';
 
 /**
  * A message's path on the consumer side, top to bottom:
@@ -20,6 +20,8 @@ export interface ConsumeInvocation {
   readonly consumer: string;
   readonly payload: unknown;
   readonly context: MessageContext;
+  /** For a batch consumer: every message of the batch (`context` is the first one's). */
+  readonly batch?: BatchInvocation;
 }
 
 /**
@@ -69,7 +71,7 @@ export interface PipelineStages {
   /** Decode and validate: the payload, or a thrown DecodeError / PayloadValidationError. */
   prepare(delivery: Delivery): unknown;
   /** Runs the consume middleware and the handler method with `args`. */
-  invoke(context: MessageContext, payload: unknown, args: unknown[]): Promise<unknown>;
+  invoke(context: MessageContext, payload: unknown, args: unknown[], batch?: BatchInvocation): Promise<unknown>;
   /** After success: the reply for requests, then the `handled` / `replied` report. */
   succeed(context: MessageContext, result: unknown): Promise<Settlement>;
   /** After failure: the outcome (retry, dead-letter, error reply…) applied, then reported. */
@@ -116,11 +118,11 @@ function createStages(plan: ConsumerPlan, deps: PipelineDeps): PipelineStages {
       }
     },
 
-    invoke(context, payload, args) {
+    invoke(context, payload, args, batch) {
       const handler = deps.resolveHandler(plan, context);
       const call = () => Promise.resolve((handler[method] as (...a: unknown[]) => unknown).apply(handler, args));
       if (middleware.length === 0) return call();
-      const invocation: ConsumeInvocation = { consumer: plan.id, payload, context };
+      const invocation: ConsumeInvocation = { consumer: plan.id, payload, context, batch };
       const run = (index: number): Promise<unknown> => (index === middleware.length ? call() : middleware[index]!(invocation, () => run(index + 1)));
       return run(0);
     },
