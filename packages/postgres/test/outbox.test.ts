@@ -32,7 +32,7 @@ describeWithPostgres('Outbox', function () {
 
   afterEach(async () => {
     await within(10_000, Promise.all(relays.splice(0).map((r) => r.close())), 'closing relays').catch(() => undefined);
-    await within(10_000, app.close(), 'closing the app').catch(() => undefined);
+    await within(10_000, app?.close(), 'closing the app').catch(() => undefined);
     await within(10_000, schema.drop(), 'dropping the test schema').catch(() => undefined);
     await within(10_000, pool.end(), 'closing the pool').catch(() => undefined);
   });
