@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { IsInt, IsString, Length, Min } from 'class-validator';
 import { Consumer, type MessageContext, type SettledEvent, type Warren } from '@warren/core';
 import { Pool } from 'pg';
-import { inject, injectable } from 'tsyringe';
+import { injectable } from 'tsyringe';
 import { applySchema, Outbox, OutboxRelay, transactionalInbox, transactionOf } from '../src';
 import { AcceptedSink, OrderEvents, startApp } from './fixtures';
 import { describeWithPostgres, PG_CONFIG, TestSchema, within } from './support/postgres';
@@ -21,7 +21,7 @@ let runs = 0;
 
 @injectable()
 class Billing {
-  constructor(@inject(OrderEvents) private readonly events: OrderEvents) {}
+  constructor(private readonly events: OrderEvents) {}
 
   @Consumer('${EX}', 'charge', { queue: '${EX}.charge', exchangeType: 'topic', retry: { attempts: 3, delay: 10 } })
   async charge(charge: Charge, ctx: MessageContext) {

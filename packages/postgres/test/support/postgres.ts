@@ -32,18 +32,21 @@ function postgresProblem(): Promise<string | undefined> {
  */
 export function describeWithPostgres(title: string, body: (this: Mocha.Suite) => void): void {
   describe(`${title} (PostgreSQL)`, function () {
-    before(async function () {
-      this.timeout(15_000);
-      if (process.env.WARREN_SKIP_BROKER === '1') return this.skip();
-      const problem = await postgresProblem();
-      if (problem === undefined) return;
-      if (process.env.CI === 'true' || process.env.WARREN_REQUIRE_POSTGRES === '1') {
-        throw new Error(`PostgreSQL is required (CI=true) but ${PG_CONFIG.connectionString?.replace(/:[^:@/]*@/, ':***@')} did not answer: ${problem}`);
-      }
-      this.skip();
-    });
+    before(async function () { await requirePostgres(this); });
     body.call(this);
   });
+}
+
+/** The check of {@link describeWithPostgres}, for a `before` hook of a suite that also needs a broker. */
+export async function requirePostgres(context: Mocha.Context): Promise<void> {
+  context.timeout(15_000);
+  if (process.env.WARREN_SKIP_BROKER === '1') return context.skip();
+  const problem = await postgresProblem();
+  if (problem === undefined) return;
+  if (process.env.CI === 'true' || process.env.WARREN_REQUIRE_POSTGRES === '1') {
+    throw new Error(`PostgreSQL is required (CI=true) but ${PG_CONFIG.connectionString?.replace(/:[^:@/]*@/, ':***@')} did not answer: ${problem}`);
+  }
+  context.skip();
 }
 
 /** A schema of its own for one test (or suite), so runs share the database without seeing each other. */
