@@ -52,7 +52,7 @@ describeOnScratchBroker('Exactly-once effects under faults: SIGKILL ×3, a force
   });
 
   it(`gives each of ${COUNT} consumed messages exactly one effect row and each business row exactly one published event`, async function () {
-    this.timeout(300_000);
+    this.timeout(120_000 + COUNT * 40);
     const started = Date.now();
     const own = await TestSchema.create(pool);
     schema = own;
