@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { publishVia, type OutgoingMessage, type Route, type SendOptions } from '@warren/core';
 import type { Pool, PoolClient, QueryConfig, QueryResult, QueryResultRow } from 'pg';
 import { OutboxError } from './errors';
@@ -42,7 +43,9 @@ export class Outbox {
   constructor(options: OutboxOptions) {
     this.pool = options.pool;
     this.table = resolveTables(options).outbox;
-    this.channel = `${options.outboxTable ?? 'warren_outbox'}:ready`;
+    const channel = `${options.outboxTable ?? 'warren_outbox'}:ready`;
+    // Channel names are identifiers: PostgreSQL refuses ones over 63 bytes.
+    this.channel = channel.length <= 63 ? channel : `warren_outbox:${createHash('sha256').update(channel).digest('hex').slice(0, 32)}`;
   }
 
   /**
@@ -72,9 +75,11 @@ export class Outbox {
   /** @internal BEGINs on a pooled client; the caller must commit or roll back (both release it). */
   async begin(): Promise<ManagedTransaction> {
     const client = await this.pool.connect();
+    client.on('error', ignoreIdleError);
     try {
       await client.query('BEGIN');
     } catch (error) {
+      client.off('error', ignoreIdleError);
       client.release(error as Error);
       throw error;
     }
@@ -148,9 +153,9 @@ export class ManagedTransaction extends OutboxTransaction {
     this.ended = true;
     try {
       await this.client.query('COMMIT');
-      this.client.release();
+      this.release();
     } catch (error) {
-      this.client.release(error as Error);
+      this.release(error as Error);
       throw error;
     }
   }
@@ -160,13 +165,26 @@ export class ManagedTransaction extends OutboxTransaction {
     this.ended = true;
     try {
       await this.client.query('ROLLBACK');
-      this.client.release();
+      this.release();
     } catch (error) {
       // A connection that cannot even roll back is discarded (the server ends its transaction).
-      this.client.release((cause ?? error) as Error);
+      this.release((cause ?? error) as Error);
     }
   }
+
+  private release(discard?: Error): void {
+    this.client.off('error', ignoreIdleError);
+    this.client.release(discard);
+  }
 }
+
+/**
+ * node-postgres emits 'error' on a checked-out client that is idle between queries when its server
+ * goes away (a restart's 57P01); with no listener that would crash the process. While we hold a
+ * client this listener takes it, and the next query fails with an error the callers handle.
+ */
+/** @internal */
+export function ignoreIdleError(): void {}
 
 /** Headers are stored as JSON: values JSON cannot give back as they were are refused at the call. */
 function jsonSafe(this: Record<string, unknown>, key: string, value: unknown): unknown {

@@ -1,6 +1,6 @@
 import { silentLogger, type Logger, type MessageProperties, type Transport } from '@warren/core';
 import type { PoolClient } from 'pg';
-import type { Outbox } from './outbox';
+import { ignoreIdleError, type Outbox } from './outbox';
 import { RelayWakeup } from './wakeup';
 
 /** Options of {@link OutboxRelay}. */
@@ -87,6 +87,7 @@ export class OutboxRelay {
    */
   async relayOnce(): Promise<number> {
     const client = await this.outbox.pool.connect();
+    client.on('error', ignoreIdleError);
     try {
       await client.query('BEGIN');
       const rows = await this.claim(client);
@@ -100,12 +101,14 @@ export class OutboxRelay {
         );
       }
       await client.query('COMMIT');
+      client.off('error', ignoreIdleError);
       client.release();
       this.published += sent.length;
       this.failures += failed.length;
       return sent.length;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
+      client.off('error', ignoreIdleError);
       client.release(error as Error);
       throw error;
     }

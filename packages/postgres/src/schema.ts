@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Pool } from 'pg';
+import { ignoreIdleError } from './outbox';
 import { quoteIdent, resolveTables, type QuotedTable, type TableNames } from './tables';
 
 /** The SQL file shipped with the package (`sql/schema.sql`), with its `{{…}}` placeholders. */
@@ -38,14 +39,17 @@ export function renderSchema(names: TableNames = {}): string {
 export async function applySchema(pool: Pool, names: TableNames = {}): Promise<void> {
   const sql = renderSchema(names);
   const client = await pool.connect();
+  client.on('error', ignoreIdleError);
   try {
     await client.query('BEGIN');
     await client.query("SELECT pg_advisory_xact_lock(hashtext('warren.schema'))");
     await client.query(sql);
     await client.query('COMMIT');
+    client.off('error', ignoreIdleError);
     client.release();
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
+    client.off('error', ignoreIdleError);
     client.release(error as Error);
     throw error;
   }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { PayloadValidationError, type Warren } from '@warren/core';
 import { Pool } from 'pg';
-import { applySchema, Outbox, OutboxError, OutboxRelay, renderSchema } from '../src';
+import { applySchema, isTransientDatabaseError, Outbox, OutboxError, OutboxRelay, renderSchema } from '../src';
 import { AcceptedSink, OrderEvents, startApp } from './fixtures';
 import { describeWithPostgres, PG_CONFIG, TestSchema, within } from './support/postgres';
 
@@ -94,6 +94,32 @@ describeWithPostgres('Outbox', function () {
     await outbox.transaction(async (tx) => { kept = tx; });
     const failure = await kept!.publish(events.accepted, { orderId: 'late' }).catch((e: Error) => e);
     expect(failure).to.be.instanceOf(OutboxError).with.property('code', 'OUTBOX_TRANSACTION_ENDED');
+  });
+
+  it('publishes through a transaction the caller manages, with outbox.use(client)', async () => {
+    const events = app.get(OrderEvents);
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await outbox.use(client).publish(events.accepted, { orderId: 'o-use' });
+      expect(await rows(), 'not visible before COMMIT').to.have.length(0);
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    expect((await rows()).map((r) => r.ordering_key)).to.deep.equal([null]);
+    expect(await relay().relayOnce()).to.equal(1);
+  });
+
+  it('survives its connection being ended by the server mid-transaction: the transaction rejects with a transient error, the process lives on', async () => {
+    const failure = await outbox.transaction(async (tx) => {
+      const { rows: [row] } = await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      await pool.query('SELECT pg_terminate_backend($1)', [row!.pid]);
+      await new Promise((resolve) => setTimeout(resolve, 300)); // the FATAL reaches the idle client now
+      await tx.query('SELECT 1');
+    }).catch((e: Error) => e);
+    expect(isTransientDatabaseError(failure), String(failure)).to.equal(true);
+    expect(await rows()).to.have.length(0);
   });
 
   it('wakes the relay by NOTIFY at commit, long before its poll', async () => {
