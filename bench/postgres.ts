@@ -78,7 +78,9 @@ async function main(): Promise<void> {
       await outbox.transaction(async (tx) => { for (let j = i; j < Math.min(n, i + 100); j++) await tx.publish(ticks.outboxed, { id: `r${j}`, n: j }, { messageId: `r${j}` }); });
     }
     received.clear();
-    const relay = new OutboxRelay(outbox, { transport: app.transport, batchSize: 200 });
+    const relayPool = new Pool({ connectionString: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', max: 2 });
+    relayPool.on('error', () => undefined);
+    const relay = new OutboxRelay(outbox, { transport: app.transport, batchSize: 200, pool: relayPool });
     let began = performance.now();
     while ((await relay.relayOnce()) > 0);
     const relayRate = n / ((performance.now() - began) / 1000);
@@ -99,6 +101,7 @@ async function main(): Promise<void> {
       committed.set(id, performance.now());
     }).then(() => waitFor(() => [...committed.keys()].every((id) => received.has(id)))).then(() => [...committed].map(([id, at]) => received.get(id)! - at));
     await relay.close();
+    await relayPool.end();
     const sentAt = new Map<string, number>();
     const plainLatency = await paced(rate, seconds, async (i) => {
       const id = `q${i}`;

@@ -1,5 +1,5 @@
 import { silentLogger, type Logger, type MessageProperties, type Transport } from '@warren/core';
-import type { PoolClient } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { ignoreIdleError, type Outbox } from './outbox';
 import { RelayWakeup } from './wakeup';
 
@@ -20,6 +20,11 @@ export interface RelayOptions {
   cleanupIntervalMs?: number;
   /** Longest back-off after failed publishes of a row (default 30 s; starts at 500 ms, doubles). */
   maxBackoffMs?: number;
+  /**
+   * The pool the relay claims rows with (default: the outbox's). A small pool of its own (`max: 2`)
+   * keeps a burst of business transactions waiting for connections from starving the relay.
+   */
+  pool?: Pool;
 }
 
 interface Row {
@@ -86,7 +91,7 @@ export class OutboxRelay {
    * were published. `start()` calls it in a loop; tests and scripts may call it directly.
    */
   async relayOnce(): Promise<number> {
-    const client = await this.outbox.pool.connect();
+    const client = await (this.options.pool ?? this.outbox.pool).connect();
     client.on('error', ignoreIdleError);
     try {
       await client.query('BEGIN');
@@ -117,7 +122,7 @@ export class OutboxRelay {
   /** Deletes sent rows older than the retention period; resolves with how many. */
   async cleanup(): Promise<number> {
     const table = this.outbox.table.sql;
-    const result = await this.outbox.pool.query(
+    const result = await (this.options.pool ?? this.outbox.pool).query(
       `DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE sent_at < now() - ($1::bigint * interval '1 millisecond') LIMIT 10000)`,
       [this.options.retentionMs ?? 24 * 3600_000],
     );
