@@ -134,7 +134,7 @@ describeWithPostgres('Outbox', function () {
     expect(latency).to.be.below(20_000);
   });
 
-  it('keeps the order of each ordering key and sends every message once, with several relays at once', async () => {
+  it('keeps the order of each ordering key and sends every message once, with several relays at once (keyed and unkeyed)', async () => {
     const events = app.get(OrderEvents);
     const keys = ['a', 'b', 'c', 'd'];
     const perKey = 40;
@@ -146,13 +146,18 @@ describeWithPostgres('Outbox', function () {
         });
       }
     }));
+    // And messages without a key, which any relay may take.
+    const unkeyed = 80;
+    await Promise.all(Array.from({ length: 8 }, (_, t) => outbox.transaction(async (tx) => {
+      for (let j = t * 10; j < t * 10 + 10; j++) await tx.publish(events.accepted, { orderId: `n-${j}` }, { messageId: `n-${j}` });
+    })));
     for (let i = 0; i < 3; i++) relay({ batchSize: 7 }).start();
     const sink = app.get(AcceptedSink);
-    await until(() => sink.received.length >= keys.length * perKey, 20_000);
+    await until(() => sink.received.length >= keys.length * perKey + unkeyed, 20_000);
     await new Promise((resolve) => setTimeout(resolve, 200)); // a duplicate would arrive now
     const ids = sink.received.map((r) => r.orderId);
     expect(new Set(ids).size, 'no duplicates').to.equal(ids.length);
-    expect(ids).to.have.length(keys.length * perKey);
+    expect(ids).to.have.length(keys.length * perKey + unkeyed);
     for (const key of keys) {
       const seen = ids.filter((id) => id.startsWith(`${key}-`)).map((id) => Number(id.slice(2)));
       expect(seen, `order of key ${key}`).to.deep.equal(Array.from({ length: perKey }, (_, i) => i));
