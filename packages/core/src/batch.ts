@@ -12,12 +12,23 @@ import type { Delivery, DeliveryHandler, Settlement } from './transport';
 export interface BatchStages {
   /** Decode and validate: the payload, or a thrown DecodeError / PayloadValidationError. */
   prepare(delivery: Delivery): unknown;
-  /** Runs the consume middleware and the handler method with `args`. */
-  invoke(context: MessageContext, payload: unknown, args: unknown[]): Promise<unknown>;
+  /** Runs the consume middleware (which sees `batch`) and the handler method with `args`. */
+  invoke(context: MessageContext, payload: unknown, args: unknown[], batch: BatchInvocation): Promise<unknown>;
   /** After success: the `handled` report (batches never reply). */
   succeed(context: MessageContext, result: unknown): Promise<Settlement>;
   /** After failure: the outcome (retry, dead-letter…) applied, then reported. */
   fail(error: unknown, delivery: Delivery, context: MessageContext): Promise<Settlement>;
+}
+
+/** The messages of one batch as consume middleware sees them (`ConsumeInvocation.batch`). */
+export interface BatchInvocation {
+  /** Every message's context, in the order of the payload array. */
+  readonly contexts: readonly MessageContext[];
+  /**
+   * Keeps one message from the handler (an inbox skips one it has already processed): it is
+   * removed from the payloads and contexts the handler receives, and settled with the batch.
+   */
+  skip(context: MessageContext): void;
 }
 
 interface Pending {
@@ -50,9 +61,17 @@ export function createBatchHandler(plan: ConsumerPlan, stages: BatchStages, logg
   const run = async (batch: Pending[]) => {
     const payloads = batch.map((p) => p.payload);
     const contexts = batch.map((p) => p.context);
+    // Middleware sees every message and may keep some from the handler (the same arrays are its arguments).
+    const view: BatchInvocation = {
+      contexts: [...contexts],
+      skip(context) {
+        const index = contexts.indexOf(context);
+        if (index >= 0) { contexts.splice(index, 1); payloads.splice(index, 1); }
+      },
+    };
     let outcome: { error?: unknown } = {};
     try {
-      const result = await stages.invoke(contexts[0]!, payloads, [payloads, contexts]);
+      const result = await stages.invoke(contexts[0]!, payloads, [payloads, contexts], view);
       if (isMessageAction(result)) outcome = { error: result };
     } catch (error) {
       outcome = { error };

@@ -9,7 +9,7 @@ import { describeThrown } from './failure-headers';
 import { Replier, replyAddress, replyPolicyOf } from './replies';
 import type { Delivery, DeliveryHandler, Settlement, Transport } from './transport';
 import { untrustedDelivery } from './untrusted';
-import { createBatchHandler } from './batch';
+import { createBatchHandler, type BatchInvocation } from './batch';
 import { runWithDeadline } from './handler-timeout';
 
 /**
@@ -24,6 +24,8 @@ export interface ConsumeInvocation {
   readonly consumer: string;
   readonly payload: unknown;
   readonly context: MessageContext;
+  /** For a batch consumer: every message of the batch (`context` is the first one's). */
+  readonly batch?: BatchInvocation;
 }
 
 /**
@@ -73,7 +75,7 @@ export interface PipelineStages {
   /** Decode and validate: the payload, or a thrown DecodeError / PayloadValidationError. */
   prepare(delivery: Delivery): unknown;
   /** Runs the consume middleware and the handler method with `args`. */
-  invoke(context: MessageContext, payload: unknown, args: unknown[]): Promise<unknown>;
+  invoke(context: MessageContext, payload: unknown, args: unknown[], batch?: BatchInvocation): Promise<unknown>;
   /** After success: the reply for requests, then the `handled` / `replied` report. */
   succeed(context: MessageContext, result: unknown): Promise<Settlement>;
   /** After failure: the outcome (retry, dead-letter, error reply…) applied, then reported. */
@@ -125,13 +127,13 @@ function createStages(plan: ConsumerPlan, deps: PipelineDeps): PipelineStages {
       }
     },
 
-    invoke(context, payload, args) {
+    invoke(context, payload, args, batch) {
       const contexts = plan.batch ? (args[1] as MessageContext[]) : [context];
       return runWithDeadline(() => {
         const handler = deps.resolveHandler(plan, context);
         const call = () => Promise.resolve((handler[method] as (...a: unknown[]) => unknown).apply(handler, args));
         if (middleware.length === 0) return call();
-        const invocation: ConsumeInvocation = { consumer: plan.id, payload, context };
+        const invocation: ConsumeInvocation = { consumer: plan.id, payload, context, batch };
         const run = (index: number): Promise<unknown> => (index === middleware.length ? call() : middleware[index]!(invocation, () => run(index + 1)));
         return run(0);
       }, { consumer: plan.id, timeoutMs: plan.timeoutMs, contexts, logger });

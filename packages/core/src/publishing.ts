@@ -121,6 +121,9 @@ function createSend(definition: PublisherDefinition, plan: PublisherPlan, route:
   };
 
   const publishOptions = { confirm, timeoutMs };
+  const redirect = async (message: unknown, options: SendOptions | undefined, deliver: (message: OutgoingMessage) => Promise<void>) => {
+    await publishThrough(deps.middleware, build(message, options), deliver);
+  };
   let declared = deps.declared === undefined;
   deps.declared?.then(() => { declared = true; }, () => undefined);
   const send = ((message: unknown, options?: SendOptions) => {
@@ -150,7 +153,32 @@ function createSend(definition: PublisherDefinition, plan: PublisherPlan, route:
     }
     return replyValidator(replyDelivery.body, replyDelivery.properties, deps.codecs, deps.maxReplyBytes ?? Number.MAX_SAFE_INTEGER);
   };
+  redirects.set(send, redirect);
   return send;
+}
+
+type Redirect = (message: unknown, options: SendOptions | undefined, deliver: (message: OutgoingMessage) => Promise<void>) => Promise<void>;
+
+/** Bound routes and how to build their messages without sending them. */
+const redirects = new WeakMap<Function, Redirect>();
+
+/**
+ * Publishes through a bound route exactly as calling it would — validation, encoding, message id,
+ * properties and the publish middleware all run here, at the call — but hands the finished message
+ * to `deliver` instead of the broker. A transactional outbox stores it with the caller's database
+ * transaction and a relay sends it later; a validation error rejects before `deliver` is called.
+ *
+ * @example
+ * ```ts
+ * await publishVia(app.get(OrderEvents).created, { orderId: 'o-1' }, {}, async (message) => {
+ *   await saveToOutbox(tx, message); // message.properties.messageId is fixed from here on
+ * });
+ * ```
+ */
+export async function publishVia<T>(route: Route<T, unknown>, message: T, options: SendOptions | undefined, deliver: (message: OutgoingMessage) => Promise<void>): Promise<void> {
+  const redirect = redirects.get(route);
+  if (!redirect) throw new ConfigurationError('publishVia needs a route of a bound publisher: resolve the publisher class with app.get(PublisherClass) or inject it into a handler.');
+  await redirect(message, options, deliver);
 }
 
 type Encoder = (message: unknown) => { body: Buffer; contentType: string };

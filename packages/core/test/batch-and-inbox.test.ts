@@ -31,10 +31,20 @@ class Meter {
   }
 }
 
+@injectable()
+class Slow {
+  runs = 0;
+
+  @Consumer('slow', 'work', { queue: 'slow.work', message: Reading, concurrency: 2 })
+  async work() {
+    this.runs++;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+}
 
 async function start(extra: Partial<WarrenOptions> = {}): Promise<{ app: Warren; settled: SettledEvent[] }> {
   const settled: SettledEvent[] = [];
-  const app = await Warren.start({ transport: new MemoryTransport(), handlers: [Meter], logger: silentLogger, container: container.createChildContainer(), onSettled: (e) => settled.push(e), ...extra });
+  const app = await Warren.start({ transport: new MemoryTransport(), logger: silentLogger, container: container.createChildContainer(), onSettled: (e) => settled.push(e), handlers: [Meter], ...extra });
   return { app, settled };
 }
 
@@ -109,16 +119,62 @@ describe('Inbox', () => {
 
   it('forgets a claim when the handler fails, so a retry can run', async () => {
     const store = new MemoryInboxStore();
-    expect(await store.claim('k', 1000)).to.equal(true);
-    expect(await store.claim('k', 1000)).to.equal(false);
+    expect(await store.claim('k', 1000)).to.equal('claimed');
+    expect(await store.claim('k', 1000)).to.equal('busy');
     await store.release('k');
-    expect(await store.claim('k', 1000)).to.equal(true);
+    expect(await store.claim('k', 1000)).to.equal('claimed');
   });
 
-  it('forgets ids after their time to live', async () => {
+  it('keeps a processed id for its time to live, apart from the claim\'s short lease', async () => {
     const store = new MemoryInboxStore();
-    expect(await store.claim('k', 5)).to.equal(true);
+    expect(await store.claim('k', 5)).to.equal('claimed');
+    await store.complete('k', 60_000);
     await new Promise((resolve) => setTimeout(resolve, 15));
-    expect(await store.claim('k', 5)).to.equal(true);
+    expect(await store.claim('k', 5)).to.equal('processed');
+    await store.complete('j', 5);
+    await new Promise((resolve) => setTimeout(resolve, 15));
+    expect(await store.claim('j', 5)).to.equal('claimed');
+  });
+
+  it('runs a message whose earlier claim was left by a process that died mid-handler, once its lease ends', async () => {
+    const store = new MemoryInboxStore();
+    // A claim whose holder died: nobody renews or completes it.
+    expect(await store.claim('Meter.onReading:reading-9', 100)).to.equal('claimed');
+    const { app, settled } = await start({ middleware: { consume: [inbox({ store, leaseMs: 100 })] } });
+    try {
+      await app.publish('meter', 'single', { value: 9 }, { messageId: 'reading-9' });
+      await until(() => settled.length === 1);
+      expect(app.get(Meter).singles).to.deep.equal([9]);
+      expect(await store.claim('Meter.onReading:reading-9', 100)).to.equal('processed');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('renews the lease while a slow handler runs, so a concurrent copy waits and is then acked without running', async () => {
+    const { app, settled } = await start({ handlers: [Slow], middleware: { consume: [inbox({ leaseMs: 60, busyWaitMs: 5000 })] } });
+    try {
+      await app.publish('slow', 'work', { value: 1 }, { messageId: 'slow-1' });
+      await app.publish('slow', 'work', { value: 1 }, { messageId: 'slow-1' });
+      await until(() => settled.length === 2, 5000);
+      expect(app.get(Slow).runs).to.equal(1);
+      expect(settled.map((e) => e.outcome)).to.deep.equal(['handled', 'handled']);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('keys each message of a batch: a redelivered message is taken out, the rest of its batch runs', async () => {
+    const { app, settled } = await start({ middleware: { consume: [inbox()] } });
+    try {
+      await app.publish('meter', 'reading', { value: 1 }, { messageId: 'b-1' });
+      await until(() => settled.length === 1);
+      for (const value of [1, 2, 3]) await app.publish('meter', 'reading', { value }, { messageId: `b-${value}` });
+      await until(() => settled.length === 4);
+      expect(app.get(Meter).batches).to.deep.equal([[1], [2, 3]]);
+      expect(settled.every((e) => e.outcome === 'handled')).to.equal(true);
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -1,0 +1,15 @@
+/**
+ * `@warren/postgres`: exactly-once effects for Warren services on PostgreSQL. A transactional
+ * outbox (publish inside your database transaction; a relay sends after commit) and a
+ * transactional inbox (the handler runs in a transaction that records the message id). See
+ * docs/outbox-and-inbox.md.
+ */
+export { Outbox, OutboxTransaction } from './outbox';
+export type { OutboxOptions, OutboxSendOptions } from './outbox';
+export { OutboxRelay } from './relay';
+export type { RelayOptions } from './relay';
+export { transactionalInbox, transactionOf } from './inbox';
+export type { TransactionalInboxOptions } from './inbox';
+export { applySchema, renderSchema, SCHEMA_FILE } from './schema';
+export type { TableNames } from './tables';
+export { MissingMessageIdError, OutboxError, isTransientDatabaseError } from './errors';
