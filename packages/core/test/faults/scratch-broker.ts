@@ -55,6 +55,7 @@ export class ScratchBroker {
       // The disk alarm must not fire on a busy CI disk; the memory alarm is set by hand in its test.
       'disk_free_limit.absolute = 1MB',
       'log.file.level = warning',
+      ...EXTRA_CONFIG,
     ];
     if (options.tls) {
       config.push(
@@ -169,8 +170,20 @@ export class ScratchBroker {
   }
 }
 
-/** Where the server scripts live; the /usr/sbin wrappers would switch user and drop our environment. */
+/**
+ * Where the server scripts live; the /usr/sbin wrappers would switch user and drop our environment.
+ * CI's 4.x legs point this at wrappers that run the 4.x chroot's scripts (.ci/rabbitmq4.sh fault-env).
+ */
 const SBIN = process.env.RABBITMQ_SBIN ?? '/usr/lib/rabbitmq/bin';
+
+/**
+ * rabbitmq.conf lines every scratch node adds, from the file WARREN_SCRATCH_CONF names: CI's 4.x legs
+ * give scratch nodes the settings of the broker the leg tests (transient non-exclusive queues refused;
+ * in the managed profile, quorum as the default queue type).
+ */
+const EXTRA_CONFIG = process.env.WARREN_SCRATCH_CONF
+  ? readFileSync(process.env.WARREN_SCRATCH_CONF, 'utf8').split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('#'))
+  : [];
 
 /** True when this machine can start scratch nodes. */
 export function scratchNodesAvailable(): boolean {
