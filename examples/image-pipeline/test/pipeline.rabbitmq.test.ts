@@ -5,6 +5,7 @@ import { silentLogger, Warren } from '@warren/core';
 import { ImageUploads, Thumbnailer } from '../src/handlers';
 import { encodePpm } from '../src/ppm';
 import { AMQP_URL, describeWithBroker, uniqueName } from './support/broker';
+import { afterCleanup } from './support/cleanup';
 
 describeWithBroker('image-pipeline', () => {
   const env = { IMAGES_EXCHANGE: uniqueName('images'), THUMBNAILS_EXCHANGE: uniqueName('thumbnails') };
@@ -15,7 +16,7 @@ describeWithBroker('image-pipeline', () => {
     app = await Warren.start({ url: AMQP_URL, env, handlers: [Thumbnailer], logger: silentLogger });
     await app.transport.declare({ queues: [{ name: summaries }], bindings: [{ exchange: env.THUMBNAILS_EXCHANGE, queue: summaries, routingKey: '' }] });
   });
-  after(async () => {
+  afterCleanup('delete the topology, close the app', async () => {
     if (!app) return; // skipped: no broker
     for (const queue of [summaries, `${env.IMAGES_EXCHANGE}.thumbnailer`, `${env.IMAGES_EXCHANGE}.thumbnailer.dlq`]) await app.transport.deleteQueue(queue).catch(() => undefined);
     for (const exchange of Object.values(env)) await app.transport.deleteExchange(exchange).catch(() => undefined);

@@ -5,6 +5,7 @@ import { container } from 'tsyringe';
 import { silentLogger, Warren } from '@warren/core';
 import { Deliveries, HANDLERS, OrderEvents, PaymentEvents } from '../src/handlers';
 import { AMQP_URL, describeWithBroker, uniqueName } from './support/broker';
+import { afterCleanup } from './support/cleanup';
 
 describeWithBroker('topic-fanout', () => {
   const env = { EVENTS_EXCHANGE: uniqueName('events'), AUDIT_EXCHANGE: uniqueName('audit') };
@@ -16,7 +17,7 @@ describeWithBroker('topic-fanout', () => {
     scoped.registerInstance(Deliveries, deliveries);
     app = await Warren.start({ url: AMQP_URL, env, handlers: HANDLERS, container: scoped, logger: silentLogger });
   });
-  after(async () => {
+  afterCleanup('delete the topology, close the app', async () => {
     if (!app) return; // skipped: no broker
     for (const queue of app.consumers.flatMap((c) => [c.queue, `${c.queue}.dlq`])) await app.transport.deleteQueue(queue).catch(() => undefined);
     for (const exchange of Object.values(env)) await app.transport.deleteExchange(exchange).catch(() => undefined);

@@ -6,6 +6,7 @@ import { eventually, Ledger, publishAll } from './ledger';
 import type { ScratchBroker } from './scratch-broker';
 import { describeOnScratchCluster } from './scratch-cluster';
 import { RecordingLogger, scenarioNames, Tick } from './service';
+import { afterEachCleanup } from '../support/cleanup';
 
 /** Confirm timeout of the service: publishes caught by the failover fail (typed) rather than wait long. */
 const PUBLISH_TIMEOUT_MS = 5_000;
@@ -29,7 +30,7 @@ describeOnScratchCluster('Under faults: a three-node cluster', 3, (cluster) => {
   let admin: AmqpTransport | undefined;
   let logger: RecordingLogger | undefined;
 
-  afterEach(async function () {
+  afterEachCleanup('close the service and admin connection', async function () {
     // What the service said is the first clue when failover did not happen.
     if (this.currentTest?.state === 'failed' && logger) console.log(logger.lines.slice(-40).join('\n'));
     await Promise.allSettled([service?.close(), admin?.close()]);
