@@ -28,8 +28,8 @@
 #       (in a subshell) points the tests at this node: AMQP_URL (vhost / or managed), a rabbitmqctl on
 #       PATH for the fault suite's shared-broker check, and the fault suite's scratch nodes started from
 #       this chroot's 4.x binaries (RABBITMQ_SBIN wrappers, TMPDIR on a directory bind-mounted into the
-#       chroot at the same path) with this node's settings (WARREN_SCRATCH_CONF: extra rabbitmq.conf
-#       lines; `managed` adds default_queue_type = quorum).
+#       chroot at the same path); WARREN_SCRATCH_CONF names extra rabbitmq.conf lines for them
+#       (`managed`: default_queue_type = quorum; transient queues stay permitted there, see below).
 #
 # Never `rm -rf` a chroot while anything is mounted under it (proc, sys, the scratch share):
 #   bash .ci/rabbitmq4.sh stop; umount -R <root>/proc <root>/sys <root><root>-scratch
@@ -85,15 +85,11 @@ CTL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
 EOF
   cat >"$WARREN_RMQ4_ROOT/etc/rabbitmq/rabbitmq.conf" <<EOF
 listeners.tcp.1 = 127.0.0.1:$WARREN_RMQ4_PORT
-$(rmq4_shared_conf)
+deprecated_features.permit.transient_nonexcl_queues = false
 EOF
   echo '[].' >"$WARREN_RMQ4_ROOT/etc/rabbitmq/enabled_plugins"  # Warren uses no plugin (no management API)
 }
 
-# Settings the fault suite's scratch nodes share with this node (listeners aside).
-rmq4_shared_conf() {
-  echo 'deprecated_features.permit.transient_nonexcl_queues = false'
-}
 
 rmq4_config_hash() { cat "$WARREN_RMQ4_ROOT"/etc/rabbitmq/rabbitmq.conf "$WARREN_RMQ4_ROOT"/etc/rabbitmq/rabbitmq-env.conf "$WARREN_RMQ4_ROOT"/etc/rabbitmq/enabled_plugins | md5sum | cut -d' ' -f1; }
 
@@ -207,8 +203,12 @@ rmq4_fault_env() {
   printf '#!/bin/sh\nWARREN_RMQ4_SUITE=%s WARREN_RMQ4_ROOT=%s WARREN_RMQ4_NODENAME=%s exec bash %s ctl "$@"\n' \
     "$WARREN_RMQ4_SUITE" "$WARREN_RMQ4_ROOT" "$WARREN_RMQ4_NODENAME" "$self" >"$_rmq4_tools/bin/rabbitmqctl"
   chmod +x "$_rmq4_tools/bin/rabbitmqctl"
+  # Scratch nodes do NOT deny transient non-exclusive queues: RabbitMQ 4.0.5 then fails to restart its
+  # application (start_app after stop_app with quorum queues present, or after join_cluster) with
+  # {failed_to_deny_deprecated_features,[transient_nonexcl_queues]}, and those restarts are what the
+  # fault suite does. The 4.x node itself, which every other test uses, does deny them.
   local conf="$_rmq4_tools/scratch-$profile.conf" url=$AMQP_URL4
-  rmq4_shared_conf >"$conf"
+  : >"$conf"
   if [ "$profile" = managed ]; then echo 'default_queue_type = quorum' >>"$conf"; url=$AMQP_URL4_MANAGED; fi
   echo "export TMPDIR=$_rmq4_scratch RABBITMQ_SBIN=$_rmq4_tools/sbin PATH=$_rmq4_tools/bin:\$PATH AMQP_URL=$url WARREN_SCRATCH_CONF=$conf"
 }

@@ -36,10 +36,9 @@ export class ScratchBroker {
 
   /**
    * Starts a fresh node and resolves once `rabbitmqctl await_startup` succeeds. `cookie` replaces the
-   * node's random Erlang cookie: nodes that are to form a cluster must share one (scratch-cluster.ts),
-   * and say `clusterMember`.
+   * node's random Erlang cookie: nodes that are to form a cluster must share one (scratch-cluster.ts).
    */
-  static async start(options: { tls?: { cacertfile: string; certfile: string; keyfile: string }; cookie?: string; clusterMember?: boolean } = {}): Promise<ScratchBroker> {
+  static async start(options: { tls?: { cacertfile: string; certfile: string; keyfile: string }; cookie?: string } = {}): Promise<ScratchBroker> {
     const [port, distPort, tlsPort] = await freePorts(options.tls ? 3 : 2);
     const dir = mkdtempSync(join(tmpdir(), 'warren-fault-'));
     const nodeName = `warren-fault-${randomBytes(4).toString('hex')}@localhost`;
@@ -56,9 +55,7 @@ export class ScratchBroker {
       // The disk alarm must not fire on a busy CI disk; the memory alarm is set by hand in its test.
       'disk_free_limit.absolute = 1MB',
       'log.file.level = warning',
-      // RabbitMQ 4.0.5 cannot start a node that joined a cluster with a deprecated feature denied
-      // (start_app fails: failed_to_deny_deprecated_features), so cluster members go without.
-      ...EXTRA_CONFIG.filter((line) => !(options.clusterMember && line.startsWith('deprecated_features.'))),
+      ...EXTRA_CONFIG,
     ];
     if (options.tls) {
       config.push(
@@ -180,9 +177,8 @@ export class ScratchBroker {
 const SBIN = process.env.RABBITMQ_SBIN ?? '/usr/lib/rabbitmq/bin';
 
 /**
- * rabbitmq.conf lines every scratch node adds, from the file WARREN_SCRATCH_CONF names: CI's 4.x legs
- * give scratch nodes the settings of the broker the leg tests (transient non-exclusive queues refused;
- * in the managed profile, quorum as the default queue type).
+ * rabbitmq.conf lines every scratch node adds, from the file WARREN_SCRATCH_CONF names: CI's managed
+ * 4.x leg gives scratch nodes quorum as the default queue type, like the broker it tests.
  */
 const EXTRA_CONFIG = process.env.WARREN_SCRATCH_CONF
   ? readFileSync(process.env.WARREN_SCRATCH_CONF, 'utf8').split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('#'))

@@ -19,7 +19,7 @@ export class ScratchCluster {
   /** Starts `size` nodes and clusters them; stops whatever it started if any step fails. */
   static async start(size: number): Promise<ScratchCluster> {
     const cookie = randomBytes(16).toString('hex').toUpperCase();
-    const booted = await Promise.allSettled(Array.from({ length: size }, () => ScratchBroker.start({ cookie, clusterMember: true })));
+    const booted = await Promise.allSettled(Array.from({ length: size }, () => ScratchBroker.start({ cookie })));
     const nodes = booted.flatMap((b) => (b.status === 'fulfilled' ? [b.value] : []));
     const cluster = new ScratchCluster(nodes);
     try {
