@@ -71,6 +71,8 @@ rmq4_mirror() {
 
 # The node's settings. Written on every run: a node whose running settings differ is restarted.
 rmq4_write_config() {
+  # The node is …@localhost; sid's debootstrap leaves no /etc/hosts (epmd_error nxdomain without it).
+  grep -qs '^127\.0\.0\.1[[:space:]].*localhost' "$WARREN_RMQ4_ROOT/etc/hosts" || printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' >>"$WARREN_RMQ4_ROOT/etc/hosts"
   cat >"$WARREN_RMQ4_ROOT/etc/rabbitmq/rabbitmq-env.conf" <<EOF
 NODENAME=$WARREN_RMQ4_NODENAME
 NODE_IP_ADDRESS=127.0.0.1

@@ -100,7 +100,7 @@ export class ScratchBroker {
   /** Runs `rabbitmqctl -n <this node> …args` and resolves with its output. */
   ctl(...args: string[]): Promise<string> {
     return new Promise((resolve, reject) => {
-      execFile(join(SBIN, 'rabbitmqctl'), ['-n', this.nodeName, ...args], { env: this.env, timeout: 60_000 }, (error, stdout, stderr) => {
+      execFile(join(SBIN, 'rabbitmqctl'), ['-n', this.nodeName, ...args], { env: this.env, timeout: CTL_TIMEOUT_MS }, (error, stdout, stderr) => {
         if (error) reject(new Error(`rabbitmqctl ${args[0]} on ${this.nodeName} failed: ${error.message}\n${stdout}${stderr}`));
         else resolve(stdout);
       });
@@ -175,6 +175,9 @@ export class ScratchBroker {
  * CI's 4.x legs point this at wrappers that run the 4.x chroot's scripts (.ci/rabbitmq4.sh fault-env).
  */
 const SBIN = process.env.RABBITMQ_SBIN ?? '/usr/lib/rabbitmq/bin';
+
+/** rabbitmqctl boots an Erlang VM per call: seconds each, far more on a loaded CI machine. */
+const CTL_TIMEOUT_MS = 120_000;
 
 /**
  * rabbitmq.conf lines every scratch node adds, from the file WARREN_SCRATCH_CONF names: CI's managed
