@@ -37,7 +37,9 @@ describeOnScratchCluster('Under faults: a three-node cluster', 3, (cluster) => {
   });
 
   it('keeps consuming and loses no confirmed message when the connected cluster node stops', async function () {
-    this.timeout(60_000);
+    // Covers the test's own bounded waits (4 × 30 s) and rabbitmqctl calls, which take seconds each
+    // on a loaded machine: it timed out at 60 s in CI with every wait still within its deadline.
+    this.timeout(180_000);
     const [node1, node2, node3] = cluster().nodes as [ScratchBroker, ScratchBroker, ScratchBroker];
     const ledger = new Ledger('cluster failover');
     const { exchange, queue, env } = scenarioNames();
