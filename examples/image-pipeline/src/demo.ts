@@ -11,8 +11,10 @@ async function main(): Promise<void> {
   const app = await Warren.start({ name: 'image-pipeline-demo', handlers: [Thumbnailer], ...configFromEnv(process.env) });
   const inbox = 'image-pipeline-demo.summaries';
   try {
-    // A queue of our own on the fanout exchange, to read the summaries.
-    await app.transport.declare({ queues: [{ name: inbox, durable: false, autoDelete: true }], bindings: [{ exchange: 'thumbnails', queue: inbox, routingKey: '' }] });
+    // A queue of our own on the fanout exchange, to read the summaries; deleted below. Durable: RabbitMQ
+    // 4.x refuses transient non-exclusive queues (docs/brokers.md), and an exclusive one would belong to
+    // the connection that declares it, not to the one `get` reads with.
+    await app.transport.declare({ queues: [{ name: inbox }], bindings: [{ exchange: 'thumbnails', queue: inbox, routingKey: '' }] });
     const image = encodePpm(64, 48, (x, y) => [x * 4, y * 5, 128]);
     await app.get(ImageUploads).uploaded(image);
     await app.get(ImageUploads).uploaded(Buffer.from('GIF89a…not really'));

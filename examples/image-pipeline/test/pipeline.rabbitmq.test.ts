@@ -5,6 +5,7 @@ import { AmqpTransport, silentLogger, Warren } from '@warren/core';
 import { ImageUploads, Thumbnailer } from '../src/handlers';
 import { encodePpm } from '../src/ppm';
 import { AMQP_URL, describeWithBroker, uniqueName } from './support/broker';
+import { afterCleanup } from './support/cleanup';
 
 describeWithBroker('image-pipeline', () => {
   const env = { IMAGES_EXCHANGE: uniqueName('images'), THUMBNAILS_EXCHANGE: uniqueName('thumbnails') };
@@ -15,7 +16,7 @@ describeWithBroker('image-pipeline', () => {
     app = await Warren.start({ url: AMQP_URL, env, handlers: [Thumbnailer], logger: silentLogger });
     await app.transport.declare({ queues: [{ name: summaries }], bindings: [{ exchange: env.THUMBNAILS_EXCHANGE, queue: summaries, routingKey: '' }] });
   });
-  after(async () => {
+  afterCleanup('delete the topology, close the app', async () => {
     if (!app) return; // skipped: no broker
     // Close first: a consumer still attached re-declares a queue deleted under it.
     await app.close();

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { TestApp } from '@warren/testing';
 import { ImageUploads, Thumbnailer } from '../src/handlers';
 import { decodePpm, encodePpm } from '../src/ppm';
+import { afterEachCleanup } from './support/cleanup';
 
 describe('image-pipeline: binary messages', () => {
   // A 4 × 2 image: left half pure red, right half pure blue → average #800080.
@@ -13,7 +14,7 @@ describe('image-pipeline: binary messages', () => {
   beforeEach(async () => {
     t = await TestApp.create({ handlers: [Thumbnailer] });
   });
-  afterEach(() => t.close());
+  afterEachCleanup('close the test app', () => t.close());
 
   it('sends image bytes unchanged, as application/octet-stream', async () => {
     await t.get(ImageUploads).uploaded(image);

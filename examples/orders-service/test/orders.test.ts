@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { PayloadValidationError } from '@warren/core';
 import { TestApp } from '@warren/testing';
 import { OrderBook, OrderEvents, OrderHandlers } from '../src/handlers';
+import { afterEachCleanup } from './support/cleanup';
 
 describe('orders-service', () => {
   let book: OrderBook;
@@ -13,7 +14,7 @@ describe('orders-service', () => {
     book = new OrderBook();
     t = await TestApp.create({ handlers: [OrderHandlers], providers: [{ provide: OrderBook, useValue: book }] });
   });
-  afterEach(() => t.close());
+  afterEachCleanup('close the test app', () => t.close());
 
   it('records a valid order', async () => {
     const orderId = randomUUID();

@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { AmqpTransport, RemoteError, silentLogger, Warren } from '@warren/core';
 import { Pricing, PricingHandlers } from '../src/handlers';
 import { AMQP_URL, describeWithBroker, uniqueName } from './support/broker';
+import { afterCleanup } from './support/cleanup';
 
 describeWithBroker('rpc-service', () => {
   const env = { PRICING_EXCHANGE: uniqueName('pricing') };
@@ -11,7 +12,7 @@ describeWithBroker('rpc-service', () => {
   before(async () => {
     app = await Warren.start({ url: AMQP_URL, env, handlers: [PricingHandlers], logger: silentLogger });
   });
-  after(async () => {
+  afterCleanup('delete the topology, close the app', async () => {
     if (!app) return; // skipped: no broker
     // Close first: a consumer still attached re-declares a queue deleted under it.
     await app.close();

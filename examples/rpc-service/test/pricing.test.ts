@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { PayloadValidationError, RemoteError } from '@warren/core';
 import { TestApp } from '@warren/testing';
 import { Pricing, PricingHandlers } from '../src/handlers';
+import { afterEachCleanup } from './support/cleanup';
 
 /** The error a promise rejects with (fails the test when it resolves). */
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -20,7 +21,7 @@ describe('rpc-service: quotes over request / reply', () => {
   beforeEach(async () => {
     t = await TestApp.create({ handlers: [PricingHandlers] });
   });
-  afterEach(() => t.close());
+  afterEachCleanup('close the test app', () => t.close());
 
   it('answers a quote request with the handler\'s return value, validated as a Quote', async () => {
     const quote = await t.get(Pricing).quote.request({ sku: 'BOOK-1', qty: 2 });

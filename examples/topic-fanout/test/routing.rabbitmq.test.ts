@@ -5,6 +5,7 @@ import { container } from 'tsyringe';
 import { AmqpTransport, silentLogger, Warren } from '@warren/core';
 import { Deliveries, HANDLERS, OrderEvents, PaymentEvents } from '../src/handlers';
 import { AMQP_URL, describeWithBroker, uniqueName } from './support/broker';
+import { afterCleanup } from './support/cleanup';
 
 describeWithBroker('topic-fanout', () => {
   const env = { EVENTS_EXCHANGE: uniqueName('events'), AUDIT_EXCHANGE: uniqueName('audit') };
@@ -16,7 +17,7 @@ describeWithBroker('topic-fanout', () => {
     scoped.registerInstance(Deliveries, deliveries);
     app = await Warren.start({ url: AMQP_URL, env, handlers: HANDLERS, container: scoped, logger: silentLogger });
   });
-  after(async () => {
+  afterCleanup('delete the topology, close the app', async () => {
     if (!app) return; // skipped: no broker
     // Close first: a consumer still attached re-declares a queue deleted under it.
     const consumers = app.consumers;

@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { TestApp } from '@warren/testing';
 import { Deliveries, HANDLERS, OrderEvents, PaymentEvents } from '../src/handlers';
+import { afterEachCleanup } from './support/cleanup';
 
 describe('topic-fanout: who receives what', () => {
   const orderId = randomUUID();
@@ -13,7 +14,7 @@ describe('topic-fanout: who receives what', () => {
     deliveries = new Deliveries();
     t = await TestApp.create({ handlers: HANDLERS, providers: [{ provide: Deliveries, useValue: deliveries }] });
   });
-  afterEach(() => t.close());
+  afterEachCleanup('close the test app', () => t.close());
 
   it('order.created reaches order.* (shipping) and order.# (analytics), not #.cancelled (support)', async () => {
     await t.get(OrderEvents).created({ orderId });

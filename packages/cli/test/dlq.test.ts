@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { deadLetterFilter, listDeadLetters, replayDeadLetters } from '@warren/core';
 import { AMQP_URL, describeWithBroker, uniqueName } from './support/broker';
 import { runWarren } from './support/cli';
+import { afterCleanup } from './support/cleanup';
 
 describeWithBroker('warren dlq', function () {
   this.timeout(20_000);
@@ -65,7 +66,7 @@ describeWithBroker('warren dlq', function () {
     await transport.purgeQueue(target);
   });
 
-  after(async () => {
+  afterCleanup('delete the DLQ fixtures', async () => {
     if (!transport) return; // skipped: no broker
     for (const queue of [target, dlq, expiring]) await transport.deleteQueue(queue).catch(() => undefined);
     await transport.deleteExchange(exchange).catch(() => undefined);

@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { loadService } from '../src/service-loader';
 import { AMQP_URL, describeWithBroker, uniqueName } from './support/broker';
 import { fixture, runWarren } from './support/cli';
+import { afterCleanup } from './support/cleanup';
 
 describe('warren topology', function () {
   this.timeout(20_000);
@@ -86,7 +87,7 @@ describe('warren topology', function () {
       await transport.declare({ queues: [{ name: different.queue, durable: true }, ...different.topology.queues!.filter((q) => q.name !== different.queue)] });
     });
 
-    after(async () => {
+    afterCleanup('delete the checked topology', async () => {
       if (!transport) return; // skipped: no broker
       for (const queue of ['same', 'same.dlq', 'same.redelivered', 'different', 'different.dlq', 'different.redelivered', 'missing']) await transport.deleteQueue(`${prefix}.${queue}`).catch(() => undefined);
       await transport.deleteExchange(`${prefix}.events`).catch(() => undefined);

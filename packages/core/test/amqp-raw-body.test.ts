@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { AmqpTransport, type Delivery } from '../src';
 import { AMQP_URL, describeWithBroker, uniqueName } from './support/broker';
+import { afterCleanup } from './support/cleanup';
 
 /**
  * rabbitmq-client decodes `application/json` and `text/plain` bodies itself; Warren keeps the bytes
@@ -19,9 +20,10 @@ describeWithBroker('AmqpTransport raw bodies', function () {
   before(async () => {
     transport = new AmqpTransport({ url: AMQP_URL });
     await transport.connect();
-    await transport.declare({ queues: [{ name: queue, durable: false, autoDelete: false }] });
+    // Durable: RabbitMQ 4.x may refuse transient non-exclusive queues (docs/brokers.md).
+    await transport.declare({ queues: [{ name: queue }] });
   });
-  after(async () => {
+  afterCleanup('delete the queue, close the transport', async () => {
     await transport?.deleteQueue(queue).catch(() => undefined);
     await transport?.close({ timeoutMs: 5_000 });
   });

@@ -11,6 +11,7 @@ import {
 import { HOSTILE_PASSWORDS } from './support/passwords';
 import { AMQP_URL, describeWithBroker, uniqueName } from './support/broker';
 import { until } from './support/until';
+import { afterCleanup, afterEachCleanup } from './support/cleanup';
 
 class Item {
   @IsString() sku!: string;
@@ -159,7 +160,7 @@ describeWithBroker('Warren on RabbitMQ', function () {
     await admin.connect();
   });
 
-  after(() => admin?.close());
+  afterCleanup('close the admin connection', () => admin?.close());
 
   beforeEach(() => {
     env = { EX: uniqueName('ex'), Q: uniqueName('q') };
@@ -167,7 +168,7 @@ describeWithBroker('Warren on RabbitMQ', function () {
     settled.length = 0;
   });
 
-  afterEach(async () => {
+  afterEachCleanup('close the apps, delete their topology', async () => {
     const exchanges = new Set<string>();
     const queues = new Set<string>();
     for (const app of apps.splice(0)) {

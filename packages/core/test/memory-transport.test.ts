@@ -3,6 +3,7 @@ import { ConnectionError, PublishError, RequestTimeoutError, TopologyError } fro
 import { MemoryTransport } from '../src/transports/memory/transport';
 import type { Delivery, FieldTable, Settlement, TransportEvents } from '../src/transport';
 import { DeliveryLog, eventually, rejectionOf, sleep } from './conformance/context';
+import { afterEachCleanup } from './support/cleanup';
 
 /** What only the in-memory broker promises; what it shares with RabbitMQ is in test/conformance. */
 describe('MemoryTransport', () => {
@@ -20,7 +21,7 @@ describe('MemoryTransport', () => {
     transport = new MemoryTransport({ events });
   });
 
-  afterEach(() => transport.close());
+  afterEachCleanup('close the transport', () => transport.close());
 
   async function queue(name: string, args?: FieldTable): Promise<string> {
     await transport.declare({ queues: [{ name, arguments: args }] });

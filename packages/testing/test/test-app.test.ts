@@ -4,6 +4,7 @@ import { IsInt, IsString, Min } from 'class-validator';
 import { injectable } from 'tsyringe';
 import { Consumer, MessageContext, Publisher, reject, retryLater, route } from '@warren/core';
 import { TestApp } from '../src';
+import { afterEachCleanup } from './support/cleanup';
 
 class Payment {
   @IsString() invoice!: string;
@@ -69,7 +70,7 @@ describe('TestApp', () => {
     });
   });
 
-  afterEach(() => t.close());
+  afterEachCleanup('close the test app', () => t.close());
 
   it('runs a handler with its dependencies replaced by fakes', async () => {
     const outcome = await t.publish('payments', 'payment.received', { invoice: 'INV-1', cents: 500 });

@@ -1,5 +1,16 @@
-import type { Delivery, OutgoingMessage, PublishOptions, Settlement, SubscribeOptions, Subscription, Topology, Transport } from '../../src/transport';
+import type { Delivery, FieldTable, OutgoingMessage, PublishOptions, QueueSpec, Settlement, SubscribeOptions, Subscription, Topology, Transport } from '../../src/transport';
 import { uniqueName } from '../support/broker';
+import { settleWithin } from '../support/cleanup';
+
+/**
+ * A fixture queue: durable and explicitly classic. Durable (or exclusive), because RabbitMQ 4.x
+ * refuses transient non-exclusive queues where `transient_nonexcl_queues` is not permitted, as
+ * managed brokers set it; classic, because a vhost may default to quorum queues, whose semantics
+ * differ from what this suite specifies (docs/brokers.md). Cleanup deletes it either way.
+ */
+export function classicQueue(name: string, args: FieldTable = {}, flags: Omit<QueueSpec, 'name' | 'arguments'> = {}): QueueSpec {
+  return { name, durable: true, ...flags, arguments: { 'x-queue-type': 'classic', ...args } };
+}
 
 /**
  * What every conformance test works with: one transport per suite, unique names, and cleanup of
@@ -11,6 +22,7 @@ export class ConformanceContext {
   private readonly queues = new Set<string>();
   private readonly exchanges = new Set<string>();
   private readonly subscriptions: Subscription[] = [];
+  private readonly gates: Gate[] = [];
 
   constructor(private readonly factory: () => Promise<Transport>) {}
 
@@ -39,6 +51,16 @@ export class ConformanceContext {
 
   name(prefix: string): string {
     return uniqueName(prefix);
+  }
+
+  /**
+   * A gate for handlers to wait on, opened by cleanup at the latest: a test that fails before it
+   * opens its gate must not leave handlers running that a subscription's close() would wait for.
+   */
+  gate(): Gate {
+    const gate = new Gate();
+    this.gates.push(gate);
+    return gate;
   }
 
   /** Declares on the shared transport and remembers the names for cleanup. */
@@ -79,15 +101,48 @@ export class ConformanceContext {
     return (await this.drain(queue)).map((d) => d.body.toString());
   }
 
+  /**
+   * Takes messages from a queue until at least `count` came, polling, then whatever else is ready;
+   * returns what it has after `timeoutMs` (the test's assertion then shows what is missing). For
+   * messages the broker moves asynchronously: RabbitMQ 4.x may dead-letter an overflowing message a
+   * few milliseconds after confirming the publish that caused it.
+   */
+  async drainAtLeast(queue: string, count: number, timeoutMs = 5000): Promise<Delivery[]> {
+    const taken: Delivery[] = [];
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      taken.push(...await this.drain(queue));
+      if (taken.length >= count || Date.now() > deadline) return taken;
+      await sleep(10);
+    }
+  }
+
+  /** {@link drainAtLeast}, as text bodies. */
+  async drainBodiesAtLeast(queue: string, count: number, timeoutMs?: number): Promise<string[]> {
+    return (await this.drainAtLeast(queue, count, timeoutMs)).map((d) => d.body.toString());
+  }
+
+  /**
+   * Undoes what the test did: opens its gates, closes its subscriptions and extra transports, deletes
+   * its queues and exchanges. Each step has a deadline (support/cleanup.ts): a cleanup that fails or
+   * hangs is logged and abandoned, so it cannot take the rest of the suite down with it.
+   */
   async cleanup(): Promise<void> {
-    await Promise.allSettled(this.subscriptions.splice(0).map((s) => s.close()));
-    await Promise.allSettled(this.extraTransports.splice(0).map((t) => t.close()));
+    for (const gate of this.gates.splice(0)) gate.open();
+    const subscriptions = this.subscriptions.splice(0);
+    await settleWithin('close the subscriptions', () => settleAll(subscriptions.map((s) => s.close())), 5000);
+    const transports = this.extraTransports.splice(0);
+    await settleWithin('close the extra transports', () => settleAll(transports.map((t) => t.close())), 5000);
     const transport = this.shared;
-    if (!transport) return;
-    for (const queue of this.queues) await transport.deleteQueue(queue).catch(() => undefined);
-    for (const exchange of this.exchanges) await transport.deleteExchange(exchange).catch(() => undefined);
+    const queues = [...this.queues];
+    const exchanges = [...this.exchanges];
     this.queues.clear();
     this.exchanges.clear();
+    if (!transport) return;
+    await settleWithin(`delete ${queues.length} queue(s) and ${exchanges.length} exchange(s)`, async () => {
+      for (const queue of queues) await transport.deleteQueue(queue).catch(() => undefined);
+      for (const exchange of exchanges) await transport.deleteExchange(exchange).catch(() => undefined);
+    }, 5000);
   }
 }
 
@@ -135,6 +190,12 @@ export class Gate {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Waits for every promise; then rejects with the first rejection, if any. */
+async function settleAll(promises: Array<Promise<unknown>>): Promise<void> {
+  const failed = (await Promise.allSettled(promises)).find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /** Retries `check` until it stops throwing; rethrows its last error after `timeoutMs`. */

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { ConnectionError } from '../../src/errors';
 import type { Settlement } from '../../src/transport';
-import { DeliveryLog, Gate, rejectionOf, sleep, type ConformanceContext } from './context';
+import { classicQueue, DeliveryLog, rejectionOf, sleep, type ConformanceContext } from './context';
 
 export function lifecycleSpecs(ctx: ConformanceContext): void {
   describe('closing', () => {
@@ -9,8 +9,8 @@ export function lifecycleSpecs(ctx: ConformanceContext): void {
       const transport = await ctx.newTransport();
       const queue = ctx.name('close-drain');
       const replies = `${queue}.out`;
-      await ctx.declare({ queues: [{ name: queue, durable: false }, { name: replies, durable: false }] }, transport);
-      const gate = new Gate();
+      await ctx.declare({ queues: [classicQueue(queue), classicQueue(replies)] }, transport);
+      const gate = ctx.gate();
       let publishedFromHandler: unknown = 'not attempted';
       const log = new DeliveryLog(async (): Promise<Settlement> => {
         await gate.opened;

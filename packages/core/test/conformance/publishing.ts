@@ -1,13 +1,13 @@
 import { expect } from 'chai';
 import { PublishError, UnroutableError } from '../../src/errors';
 import type { MessageProperties } from '../../src/transport';
-import { DeliveryLog, rejectionOf, type ConformanceContext } from './context';
+import { classicQueue, DeliveryLog, rejectionOf, type ConformanceContext } from './context';
 
 export function publishingSpecs(ctx: ConformanceContext): void {
   describe('publishing', () => {
     it('has taken the message into the queue once a confirmed publish resolves', async () => {
       const queue = ctx.name('confirm');
-      await ctx.declare({ queues: [{ name: queue, durable: false }] });
+      await ctx.declare({ queues: [classicQueue(queue)] });
       await ctx.publish('', queue, 'm1', {}, { confirm: true });
       expect((await ctx.transport.inspectQueue(queue)).messageCount).to.equal(1);
     });
@@ -33,7 +33,7 @@ export function publishingSpecs(ctx: ConformanceContext): void {
 
     it('delivers every property and header as published', async () => {
       const queue = ctx.name('properties');
-      await ctx.declare({ queues: [{ name: queue, durable: false }] });
+      await ctx.declare({ queues: [classicQueue(queue)] });
       const properties: MessageProperties = {
         contentType: 'application/json',
         contentEncoding: 'identity',
@@ -68,7 +68,7 @@ export function publishingSpecs(ctx: ConformanceContext): void {
 
     it('keeps the order of 1000 messages for a single consumer', async () => {
       const queue = ctx.name('ordering');
-      await ctx.declare({ queues: [{ name: queue, durable: false }] });
+      await ctx.declare({ queues: [classicQueue(queue)] });
       const log = new DeliveryLog();
       await ctx.subscribe({ queue, prefetch: 50, concurrency: 1 }, log.handler);
       const bodies = Array.from({ length: 1000 }, (_, i) => String(i));

@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import { TopologyError, UnroutableError } from '../../src/errors';
-import { DeliveryLog, eventually, rejectionOf, type ConformanceContext } from './context';
+import { classicQueue, DeliveryLog, eventually, rejectionOf, type ConformanceContext } from './context';
 
 export function queueOperationSpecs(ctx: ConformanceContext): void {
   async function queueWithMessages(prefix: string, bodies: string[]): Promise<string> {
     const queue = ctx.name(prefix);
-    await ctx.declare({ queues: [{ name: queue, durable: false }] });
+    await ctx.declare({ queues: [classicQueue(queue)] });
     for (const body of bodies) await ctx.publish('', queue, body);
     return queue;
   }
@@ -62,10 +62,10 @@ export function queueOperationSpecs(ctx: ConformanceContext): void {
     it('deletes a queue with its bindings', async () => {
       const exchange = ctx.name('delete-bindings');
       const queue = `${exchange}.q`;
-      await ctx.declare({ exchanges: [{ name: exchange, type: 'direct', durable: false }], queues: [{ name: queue, durable: false }], bindings: [{ exchange, queue, routingKey: 'k' }] });
+      await ctx.declare({ exchanges: [{ name: exchange, type: 'direct', durable: false }], queues: [classicQueue(queue)], bindings: [{ exchange, queue, routingKey: 'k' }] });
       await ctx.transport.deleteQueue(queue);
       expect(await rejectionOf(ctx.transport.inspectQueue(queue))).to.be.instanceOf(TopologyError);
-      await ctx.declare({ queues: [{ name: queue, durable: false }] });
+      await ctx.declare({ queues: [classicQueue(queue)] });
       expect(await rejectionOf(ctx.publish(exchange, 'k', 'm', { mandatory: true }))).to.be.instanceOf(UnroutableError);
     });
 
@@ -76,7 +76,7 @@ export function queueOperationSpecs(ctx: ConformanceContext): void {
 
     it('deletes an auto-delete queue when its last consumer goes away', async () => {
       const queue = ctx.name('auto-delete');
-      const subscription = await ctx.subscribe({ queue, prefetch: 1, concurrency: 1, topology: { queues: [{ name: queue, durable: false, autoDelete: true }] } }, new DeliveryLog().handler);
+      const subscription = await ctx.subscribe({ queue, prefetch: 1, concurrency: 1, topology: { queues: [classicQueue(queue, {}, { autoDelete: true })] } }, new DeliveryLog().handler);
       expect((await ctx.transport.inspectQueue(queue)).consumerCount).to.equal(1);
       await subscription.close();
       await eventually(async () => expect(await rejectionOf(ctx.transport.inspectQueue(queue))).to.be.instanceOf(TopologyError));
@@ -85,7 +85,7 @@ export function queueOperationSpecs(ctx: ConformanceContext): void {
     it('re-declares its queue and re-attaches after the queue is deleted, when its topology declares it', async () => {
       const queue = ctx.name('reattach');
       const log = new DeliveryLog();
-      const subscription = await ctx.subscribe({ queue, prefetch: 1, concurrency: 1, topology: { queues: [{ name: queue, durable: false }] } }, log.handler);
+      const subscription = await ctx.subscribe({ queue, prefetch: 1, concurrency: 1, topology: { queues: [classicQueue(queue)] } }, log.handler);
       await ctx.transport.deleteQueue(queue);
       await eventually(async () => expect((await ctx.transport.inspectQueue(queue)).consumerCount).to.equal(1), 5000);
       expect(subscription.attached).to.equal(true);
@@ -96,7 +96,7 @@ export function queueOperationSpecs(ctx: ConformanceContext): void {
     it('lets the declaring transport consume from its exclusive queue', async () => {
       const queue = ctx.name('exclusive');
       const log = new DeliveryLog();
-      await ctx.subscribe({ queue, prefetch: 1, concurrency: 1, topology: { queues: [{ name: queue, durable: false, exclusive: true }] } }, log.handler);
+      await ctx.subscribe({ queue, prefetch: 1, concurrency: 1, topology: { queues: [classicQueue(queue, {}, { durable: false, exclusive: true })] } }, log.handler);
       await ctx.publish('', queue, 'mine');
       expect((await log.waitFor(1)).map((d) => d.body.toString())).to.deep.equal(['mine']);
     });

@@ -1,14 +1,14 @@
 import { expect } from 'chai';
 import { RequestTimeoutError } from '../../src/errors';
 import type { Delivery } from '../../src/transport';
-import { rejectionOf, type ConformanceContext } from './context';
+import { classicQueue, rejectionOf, type ConformanceContext } from './context';
 
 export function requestReplySpecs(ctx: ConformanceContext): void {
   describe('request / reply (direct reply-to)', () => {
     it('resolves a request with the reply published to its replyTo address', async () => {
       const queue = ctx.name('rpc');
       const requests: Delivery[] = [];
-      await ctx.subscribe({ queue, prefetch: 1, concurrency: 1, topology: { queues: [{ name: queue, durable: false }] } }, async (request) => {
+      await ctx.subscribe({ queue, prefetch: 1, concurrency: 1, topology: { queues: [classicQueue(queue)] } }, async (request) => {
         requests.push(request);
         await ctx.transport.publish({
           exchange: '',
@@ -27,7 +27,7 @@ export function requestReplySpecs(ctx: ConformanceContext): void {
 
     it('fails a request nobody answers with RequestTimeoutError', async () => {
       const queue = ctx.name('rpc-silent');
-      await ctx.declare({ queues: [{ name: queue, durable: false }] });
+      await ctx.declare({ queues: [classicQueue(queue)] });
       const error = await rejectionOf(ctx.transport.request({ exchange: '', routingKey: queue, body: Buffer.from('anyone?'), properties: {} }, { timeoutMs: 150 }));
       expect(error).to.be.instanceOf(RequestTimeoutError);
       expect(error).to.include({ code: 'REQUEST_TIMEOUT', routingKey: queue });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { TopologyError } from '../../src/errors';
 import type { ExchangeType, FieldTable } from '../../src/transport';
-import { DeliveryLog, rejectionOf, type ConformanceContext } from './context';
+import { classicQueue, DeliveryLog, rejectionOf, type ConformanceContext } from './context';
 
 export function routingSpecs(ctx: ConformanceContext): void {
   /** Declares an exchange with one queue per binding; returns the queue names in binding order. */
@@ -10,7 +10,7 @@ export function routingSpecs(ctx: ConformanceContext): void {
     const queues = bindings.map((_, i) => `${exchange}.q${i}`);
     await ctx.declare({
       exchanges: [{ name: exchange, type, durable: false }],
-      queues: queues.map((name) => ({ name, durable: false })),
+      queues: queues.map((name) => (classicQueue(name))),
       bindings: bindings.map((b, i) => ({ exchange, queue: queues[i]!, routingKey: b.routingKey, arguments: b.arguments })),
     });
     return { exchange, queues };
@@ -103,7 +103,7 @@ export function routingSpecs(ctx: ConformanceContext): void {
 
     it('routes through the default exchange to the queue named by the routing key', async () => {
       const queue = ctx.name('default');
-      await ctx.declare({ queues: [{ name: queue, durable: false }] });
+      await ctx.declare({ queues: [classicQueue(queue)] });
       await ctx.publish('', queue, 'direct to queue');
       const [delivery] = await ctx.drain(queue);
       expect(delivery).to.include({ exchange: '', routingKey: queue });
@@ -112,7 +112,7 @@ export function routingSpecs(ctx: ConformanceContext): void {
 
     it('refuses a binding to the default exchange', async () => {
       const queue = ctx.name('default-bind');
-      await ctx.declare({ queues: [{ name: queue, durable: false }] });
+      await ctx.declare({ queues: [classicQueue(queue)] });
       const error = await rejectionOf(ctx.transport.declare({ bindings: [{ exchange: '', queue, routingKey: queue }] }));
       expect(error).to.be.instanceOf(TopologyError);
     });
@@ -123,7 +123,7 @@ export function routingSpecs(ctx: ConformanceContext): void {
       const queue = ctx.name('e2e-queue');
       await ctx.declare({
         exchanges: [{ name: source, type: 'topic', durable: false }, { name: destination, type: 'fanout', durable: false }],
-        queues: [{ name: queue, durable: false }],
+        queues: [classicQueue(queue)],
         exchangeBindings: [{ source, destination, routingKey: 'audit.#' }],
         bindings: [{ exchange: destination, queue, routingKey: '' }],
       });
@@ -143,7 +143,7 @@ export function routingSpecs(ctx: ConformanceContext): void {
           { name: alternate, type: 'fanout', durable: false },
           { name: exchange, type: 'direct', durable: false, arguments: { 'alternate-exchange': alternate } },
         ],
-        queues: [{ name: bound, durable: false }, { name: unrouted, durable: false }],
+        queues: [classicQueue(bound), classicQueue(unrouted)],
         bindings: [{ exchange, queue: bound, routingKey: 'known' }, { exchange: alternate, queue: unrouted, routingKey: '' }],
       });
       await ctx.publish(exchange, 'known', 'k');
@@ -160,7 +160,7 @@ export function routingSpecs(ctx: ConformanceContext): void {
       const log = new DeliveryLog();
       await ctx.subscribe({
         queue, prefetch: 10, concurrency: 1,
-        topology: { exchanges: [{ name: exchange, type: 'direct', durable: false }], queues: [{ name: queue, durable: false }], bindings: [{ exchange, queue, routingKey: 'k' }] },
+        topology: { exchanges: [{ name: exchange, type: 'direct', durable: false }], queues: [classicQueue(queue)], bindings: [{ exchange, queue, routingKey: 'k' }] },
       }, log.handler);
       await ctx.publish(exchange, 'k', 'hello');
       const [delivery] = await log.waitFor(1);

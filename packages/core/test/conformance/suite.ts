@@ -1,4 +1,5 @@
 import type { Transport } from '../../src/transport';
+import { afterCleanup, afterEachCleanup } from '../support/cleanup';
 import { acknowledgementSpecs } from './acknowledgement';
 import { ConformanceContext } from './context';
 import { deadLetteringSpecs } from './dead-lettering';
@@ -25,8 +26,8 @@ export function defineConformanceSuite(name: string, factory: () => Promise<Tran
     this.timeout(15_000);
     const ctx = new ConformanceContext(factory);
     before(() => ctx.open());
-    afterEach(() => ctx.cleanup());
-    after(() => ctx.close());
+    afterEachCleanup('what the test declared and subscribed', () => ctx.cleanup(), 20_000);
+    afterCleanup('close the transport', () => ctx.close());
 
     routingSpecs(ctx);
     acknowledgementSpecs(ctx);

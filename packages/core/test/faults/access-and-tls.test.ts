@@ -9,6 +9,7 @@ import { sleep } from './scratch-broker';
 import { describeOnScratchBroker } from './scratch-suite';
 import { RecordingLogger, scenarioNames, startService, Tick, TickHandlers } from './service';
 import { TcpProxy } from './tcp-proxy';
+import { afterCleanup } from '../support/cleanup';
 
 /** Passwords that must never show up in an error, a stack or a log line. */
 const PASSWORDS = {
@@ -52,7 +53,7 @@ describeOnScratchBroker('Under faults: refused access and TLS', () => {
     proxyPort = await proxy.listen();
   });
 
-  after(async () => {
+  afterCleanup('close the proxy, delete the PKI', async () => {
     await proxy?.close();
     if (pki) rmSync(pki.dir, { recursive: true, force: true });
   });

@@ -6,6 +6,7 @@ import { eventually, Ledger, publishAll } from './ledger';
 import { sleep } from './scratch-broker';
 import { describeOnScratchBroker } from './scratch-suite';
 import { RecordingLogger, scenarioNames, Tick } from './service';
+import { afterEachCleanup, settleWithin } from '../support/cleanup';
 
 /** Takes 10 ms per message, five at a time: a backlog lasts long enough to watch it drain during the alarm. */
 @injectable()
@@ -24,10 +25,10 @@ const PUBLISH_TIMEOUT_MS = 1_500;
 describeOnScratchBroker('Under faults: a broker memory alarm', {}, (broker) => {
   let service: Warren | undefined;
 
-  afterEach(async () => {
-    await broker().ctl('set_vm_memory_high_watermark', '0.4');
+  afterEachCleanup('clear the alarm, close the service', async () => {
+    await settleWithin('clear the memory alarm', () => broker().ctl('set_vm_memory_high_watermark', '0.4'));
     await service?.close();
-  });
+  }, 25_000);
 
   it('fails publishes with a typed timeout while consumers keep draining, and loses nothing once it clears', async function () {
     this.timeout(60_000);

@@ -4,6 +4,7 @@ import { eventually, Ledger, publishAll } from './ledger';
 import { describeOnScratchBroker, useScratchAdmin } from './scratch-suite';
 import { RecordingLogger, scenarioNames, startService } from './service';
 import { TcpProxy } from './tcp-proxy';
+import { afterCleanup } from '../support/cleanup';
 
 /** Seconds; short, so a silent link is noticed in a few seconds. */
 const HEARTBEAT_S = 2;
@@ -18,7 +19,7 @@ describeOnScratchBroker('Under faults: a bad network between service and broker'
     proxy = new TcpProxy({ host: '127.0.0.1', port: broker().port });
     proxyUrl = `amqp://guest:guest@127.0.0.1:${await proxy.listen()}`;
   });
-  after(() => proxy?.close());
+  afterCleanup('close the proxy', () => proxy?.close());
   afterEach(async () => {
     proxy.set({ kind: 'pass' });
   });

@@ -55,6 +55,7 @@ export class ScratchBroker {
       // The disk alarm must not fire on a busy CI disk; the memory alarm is set by hand in its test.
       'disk_free_limit.absolute = 1MB',
       'log.file.level = warning',
+      ...EXTRA_CONFIG,
     ];
     if (options.tls) {
       config.push(
@@ -99,7 +100,7 @@ export class ScratchBroker {
   /** Runs `rabbitmqctl -n <this node> …args` and resolves with its output. */
   ctl(...args: string[]): Promise<string> {
     return new Promise((resolve, reject) => {
-      execFile(join(SBIN, 'rabbitmqctl'), ['-n', this.nodeName, ...args], { env: this.env, timeout: 60_000 }, (error, stdout, stderr) => {
+      execFile(join(SBIN, 'rabbitmqctl'), ['-n', this.nodeName, ...args], { env: this.env, timeout: CTL_TIMEOUT_MS }, (error, stdout, stderr) => {
         if (error) reject(new Error(`rabbitmqctl ${args[0]} on ${this.nodeName} failed: ${error.message}\n${stdout}${stderr}`));
         else resolve(stdout);
       });
@@ -169,8 +170,22 @@ export class ScratchBroker {
   }
 }
 
-/** Where the server scripts live; the /usr/sbin wrappers would switch user and drop our environment. */
+/**
+ * Where the server scripts live; the /usr/sbin wrappers would switch user and drop our environment.
+ * CI's 4.x legs point this at wrappers that run the 4.x chroot's scripts (.ci/rabbitmq4.sh fault-env).
+ */
 const SBIN = process.env.RABBITMQ_SBIN ?? '/usr/lib/rabbitmq/bin';
+
+/** rabbitmqctl boots an Erlang VM per call: seconds each, far more on a loaded CI machine. */
+const CTL_TIMEOUT_MS = 120_000;
+
+/**
+ * rabbitmq.conf lines every scratch node adds, from the file WARREN_SCRATCH_CONF names: CI's managed
+ * 4.x leg gives scratch nodes quorum as the default queue type, like the broker it tests.
+ */
+const EXTRA_CONFIG = process.env.WARREN_SCRATCH_CONF
+  ? readFileSync(process.env.WARREN_SCRATCH_CONF, 'utf8').split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('#'))
+  : [];
 
 /** True when this machine can start scratch nodes. */
 export function scratchNodesAvailable(): boolean {

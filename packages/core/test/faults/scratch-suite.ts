@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { AmqpTransport, type Warren } from '../../src';
 import { AMQP_URL, describeWithBroker } from '../support/broker';
 import { ScratchBroker, scratchNodesAvailable } from './scratch-broker';
+import { afterCleanup, afterEachCleanup } from '../support/cleanup';
 
 type ScratchOptions = Parameters<typeof ScratchBroker.start>[0];
 
@@ -19,7 +20,8 @@ export function describeOnScratchNodes<T extends { stop(): Promise<void> }>(titl
     let sharedBefore: string | undefined;
 
     before(async function () {
-      this.timeout(90_000);
+      // A three-node cluster took 69 s to boot and join on a loaded 2-core machine.
+      this.timeout(240_000);
       if (!scratchNodesAvailable()) {
         if (process.env.CI === 'true') throw new Error('Fault tests need rabbitmq-server installed to start scratch nodes (CI=true).');
         this.skip();
@@ -28,9 +30,10 @@ export function describeOnScratchNodes<T extends { stop(): Promise<void> }>(titl
       nodes = await start();
     });
 
+    afterCleanup('stop the scratch nodes', () => nodes?.stop(), 60_000);
+
     after(async function () {
-      this.timeout(60_000);
-      await nodes?.stop();
+      this.timeout(45_000);
       if (sharedBefore !== undefined) {
         expect(await sharedBrokerState(), 'the shared broker was restarted or raised an alarm during a fault suite').to.equal(sharedBefore);
       }
@@ -74,7 +77,7 @@ export function useScratchAdmin(broker: () => ScratchBroker): { admin: () => Amq
     admin = new AmqpTransport({ url: broker().url });
     await admin.connect();
   });
-  after(() => admin?.close());
-  afterEach(async () => { for (const app of apps.splice(0)) await app.close(); });
+  afterCleanup('close the admin connection', () => admin?.close());
+  afterEachCleanup('close the apps', async () => { for (const app of apps.splice(0)) await app.close(); }, 30_000);
   return { admin: () => admin!, apps };
 }

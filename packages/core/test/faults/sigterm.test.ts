@@ -9,6 +9,7 @@ import { AmqpTransport, Consumer, MessageContext, Warren } from '../../src';
 import { AMQP_URL, describeWithBroker } from '../support/broker';
 import { eventually, Ledger, publishAll } from './ledger';
 import { RecordingLogger, scenarioNames, Tick } from './service';
+import { afterEachCleanup } from '../support/cleanup';
 
 /**
  * The second consumer: records each message and whether it came back from the stopped service
@@ -33,7 +34,7 @@ describeWithBroker('Under faults: SIGTERM', function () {
   const apps: Warren[] = [];
 
   beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'warren-sigterm-')); });
-  afterEach(async () => {
+  afterEachCleanup('kill the service, close the apps', async () => {
     if (child && child.exitCode === null) child.kill('SIGKILL');
     for (const app of apps.splice(0)) await app.close();
     rmSync(dir, { recursive: true, force: true });
