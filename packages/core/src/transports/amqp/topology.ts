@@ -68,11 +68,21 @@ export class DeclaredTopology {
     }
   }
 
-  /** Remembers a topology that was declared successfully. */
+  /**
+   * Remembers a topology that was declared successfully. Auto-delete exchanges are left out: going
+   * away with their last binding is what they were declared to do.
+   */
   record(topology: Topology): void {
-    for (const e of topology.exchanges ?? []) if (e.name !== '') this.exchanges.set(e.name, e);
+    for (const e of topology.exchanges ?? []) if (e.name !== '' && !e.autoDelete) this.exchanges.set(e.name, e);
     for (const b of topology.bindings ?? []) this.bindings.set(JSON.stringify([b.exchange, b.queue, b.routingKey, b.arguments ?? null]), b);
     for (const b of topology.exchangeBindings ?? []) this.exchangeBindings.set(JSON.stringify([b.source, b.destination, b.routingKey, b.arguments ?? null]), b);
+  }
+
+  /** An exchange or queue deleted through the transport on purpose: not to be brought back. */
+  forget(deleted: { exchange?: string; queue?: string }): void {
+    if (deleted.exchange !== undefined) this.exchanges.delete(deleted.exchange);
+    for (const [key, b] of this.bindings) if (b.queue === deleted.queue || b.exchange === deleted.exchange) this.bindings.delete(key);
+    for (const [key, b] of this.exchangeBindings) if (b.source === deleted.exchange || b.destination === deleted.exchange) this.exchangeBindings.delete(key);
   }
 
   /** Whether Warren declared this exchange. */

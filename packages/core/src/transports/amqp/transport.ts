@@ -254,11 +254,13 @@ export class AmqpTransport implements Transport {
   async deleteQueue(queue: string): Promise<void> {
     this.assertOpen();
     await this.publishConnection.queueDelete({ queue }).catch((err) => { throw this.errors.topology(err); });
+    this.declared.forget({ queue });
   }
 
   async deleteExchange(exchange: string): Promise<void> {
     this.assertOpen();
     await this.publishConnection.exchangeDelete({ exchange }).catch((err) => { throw this.errors.topology(err); });
+    this.declared.forget({ exchange });
   }
 
   /**
