@@ -43,7 +43,7 @@ export async function reachBroker(address: BrokerAddress, settings: ConnectionSe
   const tlsOptions = address.tls ? (settings.tls ?? {}) : undefined;
   const fail = (results: ProbeResult[]) => {
     const failures = results.filter((r): r is Exclude<ProbeResult, { ok: true }> => !r.ok);
-    return new ConnectionError('CONNECTION', `Could not connect to ${address.redacted}: ${failures.map((f) => f.reason).join('; ')}.`, { cause: failures[0]?.cause });
+    return new ConnectionError('CONNECTION', `Could not connect to ${address.redacted}: ${failures.map((f) => f.reason).join('; ').replace(/[^.?!]$/, '$&.')}`, { cause: failures[0]?.cause });
   };
   let delayMs = settings.retryLowMs ?? 500;
   let said = '';
