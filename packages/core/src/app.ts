@@ -261,7 +261,7 @@ export class Warren {
       exchange, routingKey, body, mandatory: options.mandatory,
       properties: { contentType, contentEncoding: options.compress, headers: options.headers, deliveryMode: 2, messageId: options.messageId ?? randomUUID(), correlationId: options.correlationId, timestamp: Math.floor(Date.now() / 1000) },
     };
-    await publishThrough(this.publishing.middleware, message, (m) => this.transport.publish(m));
+    return publishThrough(this.publishing.middleware, message, (m) => this.transport.publish(m));
   }
 
   /** Connection and consumer state, for probes and dashboards. */

@@ -61,8 +61,12 @@ export class AmqpPublisher {
     return { inFlight: this.permits.inUse, waiting: this.permits.waiting };
   }
 
-  async publish(message: OutgoingMessage, options: PublishOptions = {}): Promise<void> {
-    if (!this.permits.tryTake()) await this.permits.take();
+  publish(message: OutgoingMessage, options: PublishOptions = {}): Promise<void> {
+    if (this.permits.tryTake()) return this.publishWithPermit(message, options);
+    return this.permits.take().then(() => this.publishWithPermit(message, options));
+  }
+
+  private async publishWithPermit(message: OutgoingMessage, options: PublishOptions): Promise<void> {
     // The permit goes back when the client is done with the message (confirmed, refused, or its
     // channel gone), not when the caller stops waiting: a timed-out publish still sits in the client.
     const attempt: { sent?: Promise<unknown> } = {};
