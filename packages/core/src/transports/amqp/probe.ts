@@ -84,7 +84,9 @@ function describe(code: string, hostAndPort: string, message: string): string {
     case 'ECONNREFUSED': return `connection refused by ${hostAndPort} (ECONNREFUSED): is RabbitMQ running and listening on that port?`;
     case 'ENOTFOUND': case 'EAI_NONAME': case 'EAI_FAIL': return `unknown host ${splitHost(hostAndPort)[0]} (${code}): check the host name in the URL`;
     case 'EAI_AGAIN': return `the host name ${splitHost(hostAndPort)[0]} could not be resolved (EAI_AGAIN: DNS unavailable): check the host name and the DNS`;
-    default: return `${hostAndPort}: ${message} (${code})`;
+    default:
+      if (isTlsRejection({ code })) return `the broker's certificate at ${hostAndPort} was not accepted (${code}: ${message}): check the CA passed in { tls: { ca } } and that the URL's host name is one the certificate names`;
+      return `${hostAndPort}: ${message} (${code})`;
   }
 }
 
