@@ -56,11 +56,6 @@ export class AmqpPublisher {
     ));
   }
 
-  /** Publishes sent and not yet confirmed, and publishes waiting for their turn. */
-  get load(): { inFlight: number; waiting: number } {
-    return { inFlight: this.permits.inUse, waiting: this.permits.waiting };
-  }
-
   publish(message: OutgoingMessage, options: PublishOptions = {}): Promise<void> {
     if (this.permits.tryTake()) return this.publishWithPermit(message, options);
     return this.permits.take().then(() => this.publishWithPermit(message, options));
