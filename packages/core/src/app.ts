@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { container as rootContainer, type DependencyContainer, type InjectionToken } from 'tsyringe';
-import { AmqpTransport } from './transports/amqp/transport';
 import { CodecRegistry, jsonCodec, type Codec } from './codec';
 import { encodeContent, isContentEncoding, type ContentEncoding } from './content-encoding';
 import { DEFAULT_CONSUMER_SETTINGS, planConsumer, type ConsumerDefaults, type ConsumerPlan } from './consumer-plan';
@@ -10,7 +9,6 @@ import { prepareTopology, publisherExchange, readyPublisherExchange } from './pa
 import { warnAboutConsumerTimeouts } from './handler-timeout';
 import { ConfigurationError } from './errors';
 import { defaultLogger, type Logger } from './logger';
-import { MemoryTransport } from './transports/memory/transport';
 import { getConsumers, getPublisher, type Class, type PublisherDefinition } from './metadata';
 import { assertValidConfig, type WarrenConfig } from './config';
 import { startHealthServer, type HealthReport } from './health-server';
@@ -26,7 +24,8 @@ import { assertNoConflicts, collectClasses, withOverrides } from './collect';
 import { assertSingleCopy } from './copies';
 import { assertExchangeTypes, assertStartable } from './start-checks';
 import { recordedStart } from './introspection';
-import type { FieldTable, OutgoingMessage, Subscription, Transport, TransportEvents } from './transport';
+import type { FieldTable, OutgoingMessage, Subscription, Transport } from './transport';
+import { createTransport, loggedTransportEvents } from './transport-setup';
 import type { ValidationSettings } from './validation';
 
 /** Options of {@link Warren.start}. */
@@ -145,8 +144,12 @@ export class Warren {
       telemetry?.settled(event);
       options.onSettled?.(event);
     };
+    const wait = options.waitForBroker === true;
     try {
-      await transport.connect();
+      if (!wait) await transport.connect();
+      // Waiting for the broker: a publish waits (up to its timeout) until its exchange is declared.
+      let markDeclared: (() => void) | undefined;
+      const declared = wait ? new Promise<void>((resolve) => { markDeclared = resolve; }) : undefined;
       const publishing: PublishingDeps = {
         transport, codecs, env, validation: options.validation ?? {},
         publishTimeoutMs: options.publishTimeoutMs ?? 10_000,
@@ -154,26 +157,35 @@ export class Warren {
         maxReplyBytes: defaults.maxBodyBytes,
         appId: options.name,
         middleware: publishMiddleware,
+        declared,
       };
-      await prepareTopology(transport, consumers, publishers.map((p) => publisherExchange(getPublisher(p.publisherClass)!, p, options.declare ?? true)));
       for (const plan of publishers) {
         container.registerInstance(plan.publisherClass, createBoundPublisher(getPublisher(plan.publisherClass)!, plan, publishing));
       }
       app = new Warren(transport, container, consumers, publishers, subscriptions, logger, options.shutdownTimeoutMs ?? 30_000, publishing, options.declare ?? true);
       const failures = new FailureRouter(transport, logger);
       const resolveHandler = createHandlerResolver(container);
-      for (const plan of consumers) {
+      const handlers = consumers.map((plan) => {
         if (plan.scope === 'app') resolveHandler(plan, undefined as never); // fail at start if a dependency is missing
-        const handler = guardRedeliveries(plan, { transport, failures, logger, onSettled }, createDeliveryHandler(plan, { codecs, transport, failures, logger, middleware: consumeMiddleware, resolveHandler, onSettled }));
-        subscriptions.set(plan.id, await transport.subscribe({ queue: plan.queue, prefetch: plan.prefetch, concurrency: plan.concurrency, topology: plan.declare ? plan.topology : undefined }, handler));
-        await subscribeRedelivered(transport, plan, handler, subscriptions);
-      }
+        return guardRedeliveries(plan, { transport, failures, logger, onSettled }, createDeliveryHandler(plan, { codecs, transport, failures, logger, middleware: consumeMiddleware, resolveHandler, onSettled }));
+      });
+      /** Everything that needs the broker: publisher exchanges, then each consumer's topology and subscription. */
+      const attach = async () => {
+        await prepareTopology(transport, consumers, publishers.map((p) => publisherExchange(getPublisher(p.publisherClass)!, p, options.declare ?? true)));
+        markDeclared?.();
+        for (const [i, plan] of consumers.entries()) {
+          subscriptions.set(plan.id, await transport.subscribe({ queue: plan.queue, prefetch: plan.prefetch, concurrency: plan.concurrency, topology: plan.declare ? plan.topology : undefined }, handlers[i]!));
+          await subscribeRedelivered(transport, plan, handlers[i]!, subscriptions);
+        }
+        logger.info('warren started', { transport: transport.description, consumers: consumers.map((c) => `${c.id} ← ${c.queue}`), publishers: publishers.map((p) => p.publisherClass.name) });
+      };
+      if (!wait) await attach();
       if (options.health) app.healthServer = await startHealthServer(() => app!.health(), options.health);
       warnAboutConsumerTimeouts(consumers, options.brokerConsumerTimeoutMs, logger);
       for (const plan of consumers) {
         if (plan.validator && !plan.validator.compiled) logger.info('payload validated by class-validator (not compiled)', { consumer: plan.id, reason: plan.validator.fallbackReason });
       }
-      logger.info('warren started', { transport: transport.description, consumers: consumers.map((c) => `${c.id} ← ${c.queue}`), publishers: publishers.map((p) => p.publisherClass.name) });
+      if (wait) app.waitForBroker(attach);
       return app;
     } catch (error) {
       await transport.close().catch(() => undefined);
@@ -207,6 +219,20 @@ export class Warren {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     return app;
+  }
+
+  /**
+   * `waitForBroker`: connects without a deadline in the background (the health report says `down`
+   * meanwhile), then attaches. A failure that waiting cannot cure (refused credentials, a peer that
+   * is not AMQP, a refused declaration) is logged and kept as `lastError`; the app stays unready.
+   */
+  private waitForBroker(attach: () => Promise<void>): void {
+    this.logger.info('waiting for the broker', { transport: this.transport.description });
+    this.transport.connect(Number.POSITIVE_INFINITY).then(attach).catch((error: Error) => {
+      if (this.closing) return;
+      this.lastError = error.message;
+      this.logger.error('could not start on the broker', { error: error.message });
+    });
   }
 
   /** Where the health endpoint listens (with `health: { port }`), e.g. to read the port chosen for port 0. */
@@ -248,20 +274,22 @@ export class Warren {
       exchange, routingKey, body, mandatory: options.mandatory,
       properties: { contentType, contentEncoding: options.compress, headers: options.headers, deliveryMode: 2, messageId: options.messageId ?? randomUUID(), correlationId: options.correlationId, timestamp: Math.floor(Date.now() / 1000) },
     };
-    await publishThrough(this.publishing.middleware, message, (m) => this.transport.publish(m));
+    return publishThrough(this.publishing.middleware, message, (m) => this.transport.publish(m));
   }
 
   /** Connection and consumer state, for probes and dashboards. */
   health(): HealthReport {
     const consumers = this.consumers.map((c) => ({ consumer: c.id, queue: c.queue, attached: this.subscriptions.get(c.id)?.attached ?? false }));
     const connected = this.transport.connected;
+    // An exchange Warren declared that is gone and could not be declared again: publishes fail.
+    const publishProblem = this.transport.publishProblem;
     return {
-      status: this.stopped ? 'closed' : !this.closing && connected && consumers.every((c) => c.attached) ? 'up' : 'down',
+      status: this.stopped ? 'closed' : !this.closing && connected && !publishProblem && consumers.every((c) => c.attached) ? 'up' : 'down',
       // Probes are often reachable by more people than logs: nothing URL-shaped keeps its userinfo.
       transport: redactText(this.transport.description, []),
       connected,
       consumers,
-      lastError: this.lastError === undefined ? undefined : redactText(this.lastError, []),
+      lastError: (publishProblem ?? this.lastError) === undefined ? undefined : redactText((publishProblem ?? this.lastError)!, []),
     };
   }
 
@@ -300,32 +328,4 @@ function closeServer(server: Server | undefined): Promise<void> {
     server.close(() => resolve());
     server.closeAllConnections();
   });
-}
-
-/** What the transport reports, written to the log; errors also become the health report's `lastError`. */
-function loggedTransportEvents(logger: Logger, onError: (message: string) => void): TransportEvents {
-  return {
-    onConnect: (connection) => logger.info('connected to the broker', { connection }),
-    onDisconnect: (error, connection) => logger.warn('lost the broker connection; reconnecting', { connection, error: error.message }),
-    onBlocked: (reason) => logger.warn('the broker blocked publishing (resource alarm)', { reason }),
-    onUnblocked: () => logger.info('the broker unblocked publishing'),
-    onSubscriptionChange: (queue, attached, error) => {
-      if (attached) logger.info('consumer attached', { queue });
-      else logger.warn('consumer detached; re-attaching', { queue, error: error?.message });
-    },
-    onSettlementDropped: (queue, settlement) => logger.warn('a handler finished after its channel was lost; its message will be redelivered', { queue, settlement }),
-    onError: (error) => { onError(error.message); logger.debug('transport error', { error: error.message }); },
-  };
-}
-
-function createTransport(options: WarrenOptions, env: Record<string, string | undefined>, logger: Logger, events: TransportEvents): Transport {
-  const url = options.url ?? env.AMQP_URL;
-  if (url && (typeof url === 'string' ? url.trim() !== '' : url.length > 0)) {
-    return new AmqpTransport({ url, tls: options.tls, heartbeat: options.heartbeat, connectionName: options.name, publishTimeoutMs: options.publishTimeoutMs, events });
-  }
-  if (env.NODE_ENV === 'production') {
-    throw new ConfigurationError('NODE_ENV is production but no broker URL is configured: set AMQP_URL (the embedded in-memory broker keeps nothing and is for development and tests).');
-  }
-  logger.warn('NO BROKER CONFIGURED: running on the embedded in-memory broker. Messages live in this process only. Set AMQP_URL to use RabbitMQ.');
-  return new MemoryTransport({ events });
 }

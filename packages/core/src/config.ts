@@ -17,6 +17,18 @@ export interface WarrenConfig {
   retry?: RetryPolicy;
   heartbeat?: number;
   publishTimeoutMs?: number;
+  /**
+   * Publishes sent to RabbitMQ and not yet confirmed, at most (default 1,000). Beyond it a publish
+   * waits its turn, first come first served, instead of buffering without limit; its confirm
+   * timeout starts when it is sent.
+   */
+  maxInFlightPublishes?: number;
+  /**
+   * Start without the broker (default false): `Warren.start()` resolves at once, the app reports
+   * `down` until the broker answers, then declares its topology and attaches its consumers. For
+   * orchestrators that start services before the broker.
+   */
+  waitForBroker?: boolean;
   requestTimeoutMs?: number;
   shutdownTimeoutMs?: number;
   maxBodyBytes?: number;
@@ -50,8 +62,8 @@ export interface WarrenConfig {
  * Reads Warren's settings from environment variables:
  * `AMQP_URL` (comma-separated for a cluster), `WARREN_NAME`, `WARREN_PREFETCH`, `WARREN_CONCURRENCY`,
  * `WARREN_RETRY_ATTEMPTS`, `WARREN_RETRY_DELAY_MS`, `WARREN_RETRY_BACKOFF`, `WARREN_RETRY_MAX_DELAY_MS`,
- * `WARREN_HEARTBEAT`, `WARREN_PUBLISH_TIMEOUT_MS`, `WARREN_REQUEST_TIMEOUT_MS`,
- * `WARREN_SHUTDOWN_TIMEOUT_MS`, `WARREN_MAX_BODY_BYTES`, `WARREN_QUEUE_TYPE`, `WARREN_HANDLER_TIMEOUT_MS`,
+ * `WARREN_HEARTBEAT`, `WARREN_PUBLISH_TIMEOUT_MS`, `WARREN_MAX_IN_FLIGHT_PUBLISHES`, `WARREN_WAIT_FOR_BROKER`,
+ * `WARREN_REQUEST_TIMEOUT_MS`, `WARREN_SHUTDOWN_TIMEOUT_MS`, `WARREN_MAX_BODY_BYTES`, `WARREN_QUEUE_TYPE`, `WARREN_HANDLER_TIMEOUT_MS`,
  * `WARREN_BROKER_CONSUMER_TIMEOUT_MS`, `WARREN_REDELIVERY_LIMIT` (a number or `false`),
  * `WARREN_DECLARE` (`true` / `false`), `WARREN_FORBID_NON_WHITELISTED`,
  * `WARREN_HEALTH_PORT`, `WARREN_HEALTH_HOST`, `WARREN_TLS_CA_FILE`, `WARREN_TLS_CERT_FILE`, `WARREN_TLS_KEY_FILE`,
@@ -88,7 +100,13 @@ export function configFromEnv(env: Record<string, string | undefined> = process.
   assign(config, 'concurrency', int('WARREN_CONCURRENCY', 1));
   assign(config, 'heartbeat', int('WARREN_HEARTBEAT', 0));
   assign(config, 'publishTimeoutMs', int('WARREN_PUBLISH_TIMEOUT_MS', 1));
+  assign(config, 'maxInFlightPublishes', int('WARREN_MAX_IN_FLIGHT_PUBLISHES', 1));
   assign(config, 'requestTimeoutMs', int('WARREN_REQUEST_TIMEOUT_MS', 1));
+  const wait = env.WARREN_WAIT_FOR_BROKER;
+  if (wait !== undefined && wait !== '') {
+    if (wait !== 'true' && wait !== 'false') problems.push(`WARREN_WAIT_FOR_BROKER must be "true" or "false" (got "${wait}")`);
+    else config.waitForBroker = wait === 'true';
+  }
   assign(config, 'shutdownTimeoutMs', int('WARREN_SHUTDOWN_TIMEOUT_MS', 0));
   assign(config, 'maxBodyBytes', int('WARREN_MAX_BODY_BYTES', 1));
   assign(config, 'handlerTimeoutMs', int('WARREN_HANDLER_TIMEOUT_MS', 1));
@@ -163,6 +181,8 @@ export function assertValidConfig(config: WarrenConfig): void {
   timeout(config.publishTimeoutMs, 'publishTimeoutMs');
   timeout(config.requestTimeoutMs, 'requestTimeoutMs');
   timeout(config.shutdownTimeoutMs, 'shutdownTimeoutMs', 0);
+  positive(config.maxInFlightPublishes, 'maxInFlightPublishes', 1, 1_000_000);
+  if (config.waitForBroker !== undefined && typeof config.waitForBroker !== 'boolean') problems.push('waitForBroker must be true or false');
   positive(config.maxBodyBytes, 'maxBodyBytes');
   const redeliveries = (value: unknown, path: string) => { if (value !== false) positive(value, path); };
   const flag = (value: unknown, path: string) => { if (value !== undefined && typeof value !== 'boolean') problems.push(`${path} must be true or false`); };

@@ -4,7 +4,7 @@ import { encodeContent, isContentEncoding } from './content-encoding';
 import { assertTimeout } from './limits';
 import { resolveName } from './consumer-plan';
 import type { Route } from './decorators';
-import { ConfigurationError, RemoteError } from './errors';
+import { ConfigurationError, ConnectionError, RemoteError } from './errors';
 import { getPublisherRoutes, type Class, type PublisherDefinition } from './metadata';
 import type { RouteDefinition, SendOptions } from './options';
 import type { Delivery, ExchangeSpec, FieldTable, MessageProperties, OutgoingMessage, Transport } from './transport';
@@ -129,7 +129,7 @@ function createSend(definition: PublisherDefinition, plan: PublisherPlan, route:
   const send = ((message: unknown, options?: SendOptions) => {
     const perSend = options?.timeoutMs === undefined ? publishOptions : { confirm, timeoutMs: options.timeoutMs };
     const outgoing = build(message, options);
-    if (!declared) return deps.declared!.then(() => publishThrough(deps.middleware, outgoing, (m) => deps.transport.publish(m, perSend)));
+    if (!declared) return untilDeclared(deps.declared!, perSend.timeoutMs ?? deps.publishTimeoutMs, exchange).then(() => publishThrough(deps.middleware, outgoing, (m) => deps.transport.publish(m, perSend)));
     return publishThrough(deps.middleware, outgoing, (m) => deps.transport.publish(m, perSend));
   }) as Route<unknown, unknown>;
 
@@ -179,6 +179,17 @@ export async function publishVia<T>(route: Route<T, unknown>, message: T, option
   const redirect = redirects.get(route);
   if (!redirect) throw new ConfigurationError('publishVia needs a route of a bound publisher: resolve the publisher class with app.get(PublisherClass) or inject it into a handler.');
   await redirect(message, options, deliver);
+}
+
+/**
+ * Waits for the publisher's exchange to be declared (a publisher bound after start, or an app
+ * waiting for its broker), at most `timeoutMs`: then the message fails unsent.
+ */
+function untilDeclared(declared: Promise<void>, timeoutMs: number, exchange: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new ConnectionError('CONNECTION', `The message to exchange "${exchange}" was not sent: the exchange could not be declared within ${timeoutMs} ms (is the broker up?).`)), timeoutMs);
+    declared.then(() => { clearTimeout(timer); resolve(); }, (error: unknown) => { clearTimeout(timer); reject(error); });
+  });
 }
 
 type Encoder = (message: unknown) => { body: Buffer; contentType: string };

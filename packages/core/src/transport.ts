@@ -187,6 +187,11 @@ export interface TransportEvents {
    * delivery tag died with the channel), and the broker redelivers the message. Reported once per delivery.
    */
   onSettlementDropped?(queue: string, settlement: Settlement): void;
+  /**
+   * A publish found an exchange Warren had declared missing (`NOT_FOUND`): it was declared again
+   * with its bindings and the publish sent once more, or (with `error`) it could not be.
+   */
+  onRedeclared?(exchange: string, error?: Error): void;
   onError?(error: Error): void;
 }
 
@@ -196,8 +201,14 @@ export interface Transport {
   readonly description: string;
   /** True while connected (always true for the in-memory broker until closed). */
   readonly connected: boolean;
+  /** Set while publishing to an exchange Warren declared keeps failing (it is gone and could not be declared again). */
+  readonly publishProblem?: string;
 
-  /** Resolves once connected; rejects with `ConnectionError` after `timeoutMs`. */
+  /**
+   * Resolves once connected; rejects with `ConnectionError` after `timeoutMs`, or sooner when the
+   * cause is definitive (refused port, unknown host, refused credentials, not an AMQP server).
+   * `Infinity` waits for the broker to come.
+   */
   connect(timeoutMs?: number): Promise<void>;
   /** Declares exchanges, queues and bindings; idempotent; fails on an incompatible redeclaration. */
   declare(topology: Topology): Promise<void>;

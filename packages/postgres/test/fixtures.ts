@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { IsInt, IsString, Length, Min } from 'class-validator';
-import { Consumer, MemoryTransport, Publisher, route, silentLogger, Warren, type SettledEvent, type MessageContext, type WarrenOptions } from '@warren/core';
+import { Consumer, MemoryTransport, Publisher, route, silentLogger, Warren, type SettledEvent, type MessageContext, type WarrenOptions, type Route } from '@warren/core';
 import { container, injectable } from 'tsyringe';
 
 export class OrderPlaced {
@@ -14,8 +14,8 @@ export class OrderAccepted {
 
 @Publisher('${EX}', { type: 'topic' })
 export class OrderEvents {
-  placed = route('order.placed', OrderPlaced);
-  accepted = route('order.accepted', OrderAccepted);
+  placed: Route<OrderPlaced> = route('order.placed', OrderPlaced);
+  accepted: Route<OrderAccepted> = route('order.accepted', OrderAccepted);
 }
 
 /** Records what reaches `order.accepted` (the relay's output), in arrival order. */

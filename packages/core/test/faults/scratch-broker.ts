@@ -37,9 +37,12 @@ export class ScratchBroker {
   /**
    * Starts a fresh node and resolves once `rabbitmqctl await_startup` succeeds. `cookie` replaces the
    * node's random Erlang cookie: nodes that are to form a cluster must share one (scratch-cluster.ts).
+   * `port` fixes the AMQP port (default: a free one).
    */
-  static async start(options: { tls?: { cacertfile: string; certfile: string; keyfile: string }; cookie?: string } = {}): Promise<ScratchBroker> {
-    const [port, distPort, tlsPort] = await freePorts(options.tls ? 3 : 2);
+  static async start(options: { tls?: { cacertfile: string; certfile: string; keyfile: string }; cookie?: string; port?: number } = {}): Promise<ScratchBroker> {
+    const free = await freePorts(options.tls ? 3 : 2);
+    // A given AMQP port: a test that started an app against it before the broker existed.
+    const [port, distPort, tlsPort] = options.port === undefined ? free : [options.port, ...free.slice(1)];
     const dir = mkdtempSync(join(tmpdir(), 'warren-fault-'));
     const nodeName = `warren-fault-${randomBytes(4).toString('hex')}@localhost`;
     const home = join(dir, 'home');
@@ -197,7 +200,7 @@ const live = new Set<ScratchBroker>();
 process.once('exit', () => { for (const broker of live) broker.destroySync(); });
 
 /** Ports the kernel reports free right now, distinct from each other. */
-async function freePorts(count: number): Promise<number[]> {
+export async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);

@@ -5,7 +5,7 @@
  * Prints `ready` once consuming.
  */
 import 'reflect-metadata';
-import { Consumer, jsonLogger, Publisher, route, Warren, type MessageContext } from '@warren/core';
+import { Consumer, jsonLogger, Publisher, route, Warren, type MessageContext, type Route } from '@warren/core';
 import { Pool } from 'pg';
 import { container, injectable } from 'tsyringe';
 import { Outbox, OutboxRelay, transactionalInbox, transactionOf } from '../../src';
@@ -14,7 +14,7 @@ import { Work } from './ledger-messages';
 
 @Publisher('${EX}', { type: 'topic' })
 export class LedgerEvents {
-  done = route('done', Work);
+  done: Route<Work> = route('done', Work);
 }
 
 const env = process.env as Record<string, string>;

@@ -1,5 +1,7 @@
-import type { AsyncMessage, Channel, HeaderFields, SyncMessage } from 'rabbitmq-client';
-import type { Delivery, MessageProperties, OutgoingMessage } from '../../transport';
+import type { AsyncMessage, Channel, Connection, HeaderFields, SyncMessage } from 'rabbitmq-client';
+import { WarrenError } from '../../errors';
+import type { Delivery, FetchedMessage, MessageProperties, OutgoingMessage } from '../../transport';
+import type { BrokerErrors } from './errors';
 
 /**
  * Makes one channel deliver every body as the raw Buffer the broker sent.
@@ -87,4 +89,34 @@ function toBuffer(body: unknown): Buffer {
   // Only reached if keepRawBodies could not apply (a channel Warren did not set up): keep working.
   if (typeof body === 'string') return Buffer.from(body, 'utf8');
   return Buffer.from(JSON.stringify(body), 'utf8');
+}
+
+/** basic.get on a channel of its own, which closes once the message is settled (or at once when the queue is empty). */
+export async function fetchOne(connection: Connection, queue: string, errors: BrokerErrors): Promise<FetchedMessage | undefined> {
+  const channel = await connection.acquire();
+  keepRawBodies(channel);
+  let message: SyncMessage | undefined;
+  try {
+    message = await channel.basicGet({ queue, noAck: false });
+  } catch (err) {
+    await channel.close().catch(() => undefined);
+    throw errors.topology(err);
+  }
+  if (!message) {
+    await channel.close();
+    return undefined;
+  }
+  const tag = message.deliveryTag;
+  let settled = false;
+  const settle = async (action: () => Promise<void> | void) => {
+    if (settled) throw new WarrenError('ALREADY_SETTLED', 'This message was already acknowledged or rejected.');
+    settled = true;
+    try { await action(); } finally { await channel.close().catch(() => undefined); }
+  };
+  return {
+    ...toDelivery(message, queue),
+    messageCount: message.messageCount,
+    ack: () => settle(() => channel.basicAck({ deliveryTag: tag })),
+    nack: (requeue) => settle(() => channel.basicNack({ deliveryTag: tag, requeue })),
+  };
 }

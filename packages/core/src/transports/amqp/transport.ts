@@ -1,16 +1,15 @@
-import type { Connection, SyncMessage } from 'rabbitmq-client';
-import { ConnectionError, WarrenError } from '../../errors';
+import type { Connection } from 'rabbitmq-client';
+import { ConnectionError, TopologyError } from '../../errors';
 import type {
   CloseOptions, Delivery, DeliveryHandler, FetchedMessage, OutgoingMessage, PublishOptions, QueueInfo,
   RequestOptions, Subscription, SubscribeOptions, Topology, Transport, TransportEvents,
 } from '../../transport';
-import { openConnection, type ConnectionSettings } from './connection';
+import { openLink, reachBroker, type BrokerLink, type ConnectionSettings } from './connection';
 import { AmqpSubscription } from './consumer';
 import { BrokerErrors } from './errors';
-import { keepRawBodies, toDelivery, toEnvelope } from './message';
-import { AmqpPublisher } from './publisher';
+import { fetchOne, toDelivery, toEnvelope } from './message';
 import { DirectReplyClient } from './request';
-import { declareTopology, withoutQueue } from './topology';
+import { DeclaredTopology, declareTopology, withoutQueue } from './topology';
 import { parseBrokerUrls, type BrokerAddress } from './url';
 
 /** Options of {@link AmqpTransport}. */
@@ -25,6 +24,11 @@ export interface AmqpTransportOptions extends ConnectionSettings {
   noDelay?: boolean;
   /** Default publish-confirm timeout in ms (default 10,000). */
   publishTimeoutMs?: number;
+  /**
+   * Publishes sent and not yet confirmed at once (default 1,000). Beyond it `publish()` waits its
+   * turn instead of buffering without limit; the confirm timeout starts when it is sent.
+   */
+  maxInFlightPublishes?: number;
   /** Reconnect back-off bounds in ms (defaults 500 and 10,000). */
   retryLowMs?: number;
   retryHighMs?: number;
@@ -51,15 +55,17 @@ export class AmqpTransport implements Transport {
   readonly description: string;
   private readonly address: BrokerAddress;
   private readonly errors: BrokerErrors;
-  private readonly consumeConnection: Connection;
-  private readonly publishConnection: Connection;
+  private readonly options: AmqpTransportOptions;
+  /** The two connections, opened by connect() once a host answered as an AMQP broker. */
+  private link?: BrokerLink;
+  /** Ends connect()'s wait for the broker when the transport is closed first. */
+  private readonly connecting = new AbortController();
+  private readonly linkWaiters: Array<() => void> = [];
   private readonly events: TransportEvents;
   private readonly publishTimeoutMs: number;
-  private readonly publisher: AmqpPublisher;
+  private readonly declared = new DeclaredTopology();
   private replies?: DirectReplyClient;
   private readonly subscriptions = new Set<AmqpSubscription>();
-  private readonly retryLowMs: number;
-  private readonly retryHighMs: number;
   /** Set by close(): no new subscriptions or requests, but draining handlers may still publish. */
   private closing?: Promise<void>;
   private closed = false;
@@ -73,19 +79,16 @@ export class AmqpTransport implements Transport {
     this.description = `rabbitmq ${this.address.redacted}`;
     this.events = options.events ?? {};
     this.publishTimeoutMs = options.publishTimeoutMs ?? 10_000;
-    this.retryLowMs = options.retryLowMs ?? 500;
-    this.retryHighMs = options.retryHighMs ?? 10_000;
-    const base = options.connectionName ?? 'warren';
-    const hooks = { events: this.events, errors: this.errors, refused: (error: ConnectionError) => this.refuse?.(error) };
-    this.consumeConnection = openConnection(this.address, options, `${base}-consume`, hooks);
-    this.publishConnection = openConnection(this.address, options, `${base}-publish`, hooks);
-    this.publishConnection.on('connection.blocked', (reason) => { this.blocked = true; this.events.onBlocked?.(reason); });
-    this.publishConnection.on('connection.unblocked', () => { this.blocked = false; this.events.onUnblocked?.(); });
-    this.publisher = new AmqpPublisher(this.publishConnection, this.errors, this.publishTimeoutMs);
+    this.options = options;
   }
 
   get connected(): boolean {
-    return !this.closed && this.consumeConnection.ready && this.publishConnection.ready;
+    return !this.closed && !!this.link && this.link.consume.ready && this.link.publish.ready;
+  }
+
+  /** Why publishing fails right now: an exchange Warren declared that could not be brought back. */
+  get publishProblem(): string | undefined {
+    return this.declared.problem;
   }
 
   /** True while the broker has blocked publishing (resource alarm). */
@@ -93,19 +96,75 @@ export class AmqpTransport implements Transport {
     return this.blocked;
   }
 
+  /**
+   * Resolves once both connections are up. First checks that a host answers as an AMQP 0-9-1
+   * broker (see `reachBroker`): a refused port or an unknown host fails within a round trip, a
+   * non-AMQP peer fails with a typed error. An infinite `timeoutMs` waits for the broker to come.
+   */
   async connect(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    if (!this.link) {
+      try {
+        await reachBroker(this.address, this.options, timeoutMs, this.connecting.signal, (error) => this.events.onError?.(error));
+      } catch (err) {
+        this.destroy();
+        throw err;
+      }
+      this.assertAccepting();
+      this.link = this.openLink();
+      for (const settle of this.linkWaiters.splice(0)) settle();
+    }
+    const { consume, publish } = this.link;
     const refused = new Promise<never>((_, reject) => { this.refuse = reject; });
+    // The client's onConnect(0) waits without a deadline: what waitForBroker asks for.
+    const remainingMs = Number.isFinite(deadline) ? Math.max(1, deadline - Date.now()) : 0;
     try {
-      await Promise.race([
-        Promise.all([this.consumeConnection.onConnect(timeoutMs, true), this.publishConnection.onConnect(timeoutMs, true)]),
-        refused,
-      ]);
+      await Promise.race([Promise.all([consume.onConnect(remainingMs, true), publish.onConnect(remainingMs, true)]), refused]);
     } catch (err) {
       this.destroy();
-      throw this.errors.connection(err, `Could not connect to ${this.address.redacted} within ${timeoutMs} ms`);
+      throw this.errors.connection(err, `Could not connect within ${timeoutMs} ms`);
     } finally {
       this.refuse = undefined;
     }
+  }
+
+  private openLink(): BrokerLink {
+    const blocked = (isBlocked: boolean, reason?: string) => {
+      this.blocked = isBlocked;
+      if (isBlocked) this.events.onBlocked?.(reason ?? '');
+      else this.events.onUnblocked?.();
+    };
+    return openLink(this.address, this.options, { events: this.events, errors: this.errors, refused: (error) => this.refuse?.(error), blocked }, {
+      errors: this.errors,
+      timeoutMs: this.publishTimeoutMs,
+      maxInFlight: this.options.maxInFlightPublishes ?? 1_000,
+      redeclareExchange: (exchange) => this.redeclareExchange(exchange),
+      onOutcome: (exchange, error) => this.declared.outcome(exchange, error),
+    });
+  }
+
+  /** Declares an exchange Warren declared again, with its bindings, after the broker said it is gone. */
+  private async redeclareExchange(exchange: string): Promise<boolean> {
+    if (!this.declared.knows(exchange)) return false;
+    const healed = await this.declared.redeclare(this.publishConnection, exchange, (error) => this.events.onError?.(this.errors.topology(error)));
+    this.events.onRedeclared?.(exchange, healed ? undefined : new TopologyError(`Exchange "${exchange}" is missing and could not be declared again.`));
+    return healed;
+  }
+
+  private get consumeConnection(): Connection { return this.linked().consume; }
+  private get publishConnection(): Connection { return this.linked().publish; }
+
+  /** For a publish before connect() found the broker (an app waiting for it): waits, at most `timeoutMs`. */
+  private untilLinked(timeoutMs: number): Promise<BrokerLink> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new ConnectionError('CONNECTION', `The message was not sent: not connected to ${this.address.redacted} within ${timeoutMs} ms.`)), timeoutMs);
+      this.linkWaiters.push(() => { clearTimeout(timer); resolve(this.linked()); });
+    });
+  }
+
+  private linked(): BrokerLink {
+    if (!this.link) throw new ConnectionError('CONNECTION', `Not connected to ${this.address.redacted} yet: connect() has not succeeded.`);
+    return this.link;
   }
 
   async declare(topology: Topology): Promise<void> {
@@ -114,11 +173,14 @@ export class AmqpTransport implements Transport {
     } catch (err) {
       throw this.errors.topology(err);
     }
+    this.declared.record(topology);
   }
 
-  async publish(message: OutgoingMessage, options: PublishOptions = {}): Promise<void> {
-    this.assertOpen();
-    await this.publisher.publish(message, options);
+  publish(message: OutgoingMessage, options: PublishOptions = {}): Promise<void> {
+    // Not async: with 400k publishes waiting behind the in-flight bound, every suspended frame counts.
+    if (this.closed) return Promise.reject(new ConnectionError('CLOSED', `The connection to ${this.address.redacted} is closed.`));
+    if (this.link) return this.link.publisher.publish(message, options);
+    return this.untilLinked(options.timeoutMs ?? this.publishTimeoutMs).then((link) => link.publisher.publish(message, options));
   }
 
   async request(message: OutgoingMessage, options: RequestOptions = {}): Promise<Delivery> {
@@ -143,8 +205,8 @@ export class AmqpTransport implements Transport {
       redeclare: () => {
         if (topology.queues && topology.queues.length > 1) this.declare(withoutQueue(topology, options.queue)).catch((err: Error) => this.events.onError?.(err));
       },
-      retryLowMs: this.retryLowMs,
-      retryHighMs: this.retryHighMs,
+      retryLowMs: this.options.retryLowMs ?? 500,
+      retryHighMs: this.options.retryHighMs ?? 10_000,
     });
     this.subscriptions.add(subscription);
     try {
@@ -159,32 +221,7 @@ export class AmqpTransport implements Transport {
 
   async get(queue: string): Promise<FetchedMessage | undefined> {
     this.assertOpen();
-    const channel = await this.consumeConnection.acquire();
-    keepRawBodies(channel);
-    let message: SyncMessage | undefined;
-    try {
-      message = await channel.basicGet({ queue, noAck: false });
-    } catch (err) {
-      await channel.close().catch(() => undefined);
-      throw this.errors.topology(err);
-    }
-    if (!message) {
-      await channel.close();
-      return undefined;
-    }
-    const tag = message.deliveryTag;
-    let settled = false;
-    const settle = async (action: () => Promise<void> | void) => {
-      if (settled) throw new WarrenError('ALREADY_SETTLED', 'This message was already acknowledged or rejected.');
-      settled = true;
-      try { await action(); } finally { await channel.close().catch(() => undefined); }
-    };
-    return {
-      ...toDelivery(message, queue),
-      messageCount: message.messageCount,
-      ack: () => settle(() => channel.basicAck({ deliveryTag: tag })),
-      nack: (requeue) => settle(() => channel.basicNack({ deliveryTag: tag, requeue })),
-    };
+    return fetchOne(this.consumeConnection, queue, this.errors);
   }
 
   async inspectQueue(queue: string): Promise<QueueInfo> {
@@ -218,11 +255,13 @@ export class AmqpTransport implements Transport {
   async deleteQueue(queue: string): Promise<void> {
     this.assertOpen();
     await this.publishConnection.queueDelete({ queue }).catch((err) => { throw this.errors.topology(err); });
+    this.declared.forget({ queue });
   }
 
   async deleteExchange(exchange: string): Promise<void> {
     this.assertOpen();
     await this.publishConnection.exchangeDelete({ exchange }).catch((err) => { throw this.errors.topology(err); });
+    this.declared.forget({ exchange });
   }
 
   /**
@@ -232,13 +271,14 @@ export class AmqpTransport implements Transport {
    * and the broker returns every unacknowledged message to its queue.
    */
   close(options: CloseOptions = {}): Promise<void> {
+    this.connecting.abort();
     this.closing ??= (async () => {
       const timeoutMs = options.timeoutMs ?? 30_000;
       const graceful = (async () => {
         await Promise.allSettled([...this.subscriptions].map((s) => s.close(timeoutMs)));
         this.closed = true;
-        await Promise.allSettled([this.publisher.close(), this.replies?.close()]);
-        await Promise.allSettled([this.consumeConnection.close(), this.publishConnection.close()]);
+        await Promise.allSettled([this.link?.publisher.close(), this.replies?.close()]);
+        await Promise.allSettled([this.link?.consume.close(), this.link?.publish.close()]);
       })();
       let timer: NodeJS.Timeout | undefined;
       const inTime = await Promise.race([
@@ -254,8 +294,9 @@ export class AmqpTransport implements Transport {
   private destroy(): void {
     this.closing ??= Promise.resolve();
     this.closed = true;
-    this.consumeConnection.unsafeDestroy();
-    this.publishConnection.unsafeDestroy();
+    this.connecting.abort();
+    this.link?.consume.unsafeDestroy();
+    this.link?.publish.unsafeDestroy();
   }
 
   private assertOpen(): void {
