@@ -26,37 +26,8 @@ import { assertExchangeTypes, assertStartable } from './start-checks';
 import { recordedStart } from './introspection';
 import type { FieldTable, OutgoingMessage, Subscription, Transport } from './transport';
 import { createTransport, loggedTransportEvents } from './transport-setup';
-import type { ValidationSettings } from './validation';
-
-/** Options of {@link Warren.start}. */
-export interface WarrenOptions extends WarrenConfig {
-  /** A ready transport (tests, custom brokers); overrides `url`. */
-  transport?: Transport;
-  /** Handler classes (with `@Consumer` methods). */
-  handlers?: Class[];
-  /** Publisher classes not reachable from handlers' constructors. */
-  publishers?: Class[];
-  /** Globs of compiled files to load handler and publisher classes from, e.g. `['dist/**\/*.handlers.js']`. */
-  scan?: string[];
-  /** The tsyringe container to resolve handlers from (a child of it is used). */
-  container?: DependencyContainer;
-  logger?: Logger;
-  codecs?: Codec[];
-  /** Chains around every handler call and every publish (Warren's own telemetry runs outermost). */
-  middleware?: { consume?: ConsumeMiddleware[]; publish?: PublishMiddleware[] };
-  /** OpenTelemetry spans, trace propagation and metrics through @opentelemetry/api (default true). */
-  telemetry?: boolean;
-  /** Called once per delivery with how it ended (handled, retried, dead-lettered…). Must not throw. */
-  onSettled?: (event: SettledEvent) => void;
-  /** Broker URL(s). Default: `AMQP_URL`; without either, the embedded in-memory broker. */
-  url?: string | readonly string[];
-  /** Name of the service: `appId` on published messages and the connection name. */
-  name?: string;
-  /** Validation defaults for every consumer and publisher. */
-  validation?: ValidationSettings;
-  /** Where `${ENV}` placeholders are looked up (default `process.env`). */
-  env?: Record<string, string | undefined>;
-}
+import type { WarrenOptions } from './warren-options';
+export type { WarrenOptions } from './warren-options';
 
 /**
  * A running Warren service: consumers attached, publishers bound.
