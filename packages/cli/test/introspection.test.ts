@@ -33,7 +33,8 @@ describe('the CLI never runs the service it reads', function () {
   it('topology --check without a URL uses AMQP_URL', async () => {
     const result = await runWarren(['topology', fixture('starting-service'), '--check'], { env: { AMQP_URL: 'amqp://someone:hunter2@127.0.0.1:1/' } });
     expect(result.code).to.equal(2);
-    expect(result.stderr).to.match(/^warren: Could not connect to amqp:\/\/someone:\*\*\*@127\.0\.0\.1:1\//);
+    expect(result.stderr).to.match(/^warren: Could not connect to amqp:\/\/(\*\*\*@)?127\.0\.0\.1:1\//);
+    expect(result.stderr).not.to.contain('hunter2');
   });
 
   it('yaml output of asyncapi is complete when piped (the process exits only after stdout is flushed)', async () => {

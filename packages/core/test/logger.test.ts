@@ -34,7 +34,7 @@ describe('Logging', () => {
     const logger = prettyLogger({ name: 'billing', write: (line) => lines.push(line) });
     logger.info('warren started', { transport: 'rabbitmq amqp://app:secret@mq:5672', consumers: ['A.b ← q'] });
     expect(lines).to.have.length(1);
-    expect(lines[0]).to.match(/^\d\d:\d\d:\d\d\.\d{3} INFO  billing warren started transport="rabbitmq amqp:\/\/app:\*\*\*@mq:5672" consumers=\["A.b ← q"\]$/);
+    expect(lines[0]).to.match(/^\d\d:\d\d:\d\d\.\d{3} INFO  billing warren started transport="rabbitmq amqp:\/\/\*\*\*@mq:5672" consumers=\["A.b ← q"\]$/);
   });
 
   it('picks pretty on a terminal and JSON otherwise; WARREN_LOG_FORMAT decides when set', () => {
