@@ -68,8 +68,8 @@ describe('Connecting: failures say why, quickly', () => {
     expect(error, output).to.be.instanceOf(ConnectionError);
     expect((error as Error).message).to.contain('ECONNREFUSED');
     expect(((error as Error).cause as NodeJS.ErrnoException).code).to.equal('ECONNREFUSED');
-    expect(occurrences((error as Error).message, `amqp://127.0.0.1:${port}`), 'the URL, once and without its userinfo').to.equal(1);
-    expect((error as Error).message).not.to.contain('guest:');
+    expect(occurrences((error as Error).message, 'amqp://'), 'the URL, once').to.equal(1);
+    expect((error as Error).message, 'the URL is redacted').not.to.contain('guest:');
     expect(output).not.to.contain(PASSWORD);
     expect(elapsedMs, `failed after ${elapsedMs} ms`).to.be.at.most(6_000);
   });
@@ -81,8 +81,8 @@ describe('Connecting: failures say why, quickly', () => {
     expect(error, output).to.be.instanceOf(ConnectionError);
     expect((error as Error).message).to.match(/ENOTFOUND|EAI_AGAIN/);
     expect((error as Error).message).to.contain('nonexistent.invalid');
-    expect(occurrences((error as Error).message, 'amqp://nonexistent.invalid'), 'the URL, once and without its userinfo').to.equal(1);
-    expect((error as Error).message).not.to.contain('guest:');
+    expect(occurrences((error as Error).message, 'amqp://'), 'the URL, once').to.equal(1);
+    expect((error as Error).message, 'the URL is redacted').not.to.contain('guest:');
     expect(output).not.to.contain(PASSWORD);
     expect(elapsedMs, `failed after ${elapsedMs} ms`).to.be.at.most(6_000);
   });
