@@ -1,6 +1,7 @@
 import { ConnectionError, PublishError, TopologyError, WarrenError } from '../../errors';
 import { redactText } from '../../redact';
 import type { OutgoingMessage } from '../../transport';
+import { RefusedDeclaration } from './topology';
 import type { BrokerAddress } from './url';
 
 /** Node's codes for a TLS peer that failed verification: an untrusted CA, or a certificate for another host. */
@@ -45,16 +46,23 @@ export class BrokerErrors {
     return new ConnectionError('CONNECTION', `${context ?? 'Connection problem'} (${where}): ${detail}`);
   }
 
-  topology(err: unknown): WarrenError {
-    if (err instanceof WarrenError) return err;
+  topology(refusal: unknown): WarrenError {
+    if (refusal instanceof WarrenError) return refusal;
+    const what = refusal instanceof RefusedDeclaration ? ` of ${refusal.what}` : '';
+    const err = refusal instanceof RefusedDeclaration ? refusal.reason : refusal;
     const code = (err as { code?: string })?.code;
+    // RabbitMQ 4.x refuses a deprecated feature (transient non-exclusive queues) by closing the whole
+    // connection with INTERNAL_ERROR: still a refusal of this declaration, not a connection problem.
+    if (code === 'INTERNAL_ERROR' && /deprecated/i.test(this.clean(err))) {
+      return new TopologyError(`RabbitMQ refused the declaration${what}: ${this.clean(err)}. This broker does not permit the feature; declare the queue durable (or exclusive, for a queue that lives with its connection).`, { cause: err });
+    }
     // ACCESS_REFUSED means two things: the user lacks a permission ("… refused for user …"), or the
     // declaration itself is illegal (binding to the default exchange, the reserved amq. prefix).
     if (code === 'ACCESS_REFUSED' && /refused for user/i.test(this.clean(err))) {
       return new ConnectionError('ACCESS_REFUSED', `RabbitMQ refused an operation on ${this.address.redacted} for lack of permissions: ${this.clean(err)}. Grant the user configure / write / read permissions on these names in the vhost (rabbitmqctl set_permissions).`, { cause: err });
     }
     if (code === 'PRECONDITION_FAILED' || code === 'NOT_FOUND' || code === 'RESOURCE_LOCKED' || code === 'ACCESS_REFUSED') {
-      return new TopologyError(`RabbitMQ refused a declaration (${code}): ${this.clean(err)}. An existing queue or exchange with other arguments must be deleted (or renamed) before it can be declared differently.`, { cause: err });
+      return new TopologyError(`RabbitMQ refused a declaration (${code})${what}: ${this.clean(err)}. An existing queue or exchange with other arguments must be deleted (or renamed) before it can be declared differently.`, { cause: err });
     }
     return this.connection(err);
   }

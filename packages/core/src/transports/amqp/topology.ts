@@ -1,10 +1,28 @@
 import type { Channel, Connection } from 'rabbitmq-client';
 import type { ExchangeBindingSpec, ExchangeSpec, QueueBindingSpec, QueueSpec, Topology } from '../../transport';
 
+/**
+ * A declaration the broker refused, with the name of what was declared: RabbitMQ's own message
+ * names the method but not always the queue or exchange (and some refusals close the connection).
+ */
+export class RefusedDeclaration extends Error {
+  constructor(readonly what: string, readonly reason: unknown) {
+    super(`${what}: ${reason instanceof Error ? reason.message : String(reason)}`);
+  }
+}
+
+async function naming<T>(what: string, declare: () => Promise<T>): Promise<T> {
+  try {
+    return await declare();
+  } catch (err) {
+    throw new RefusedDeclaration(what, err);
+  }
+}
+
 /** Declares exchanges, queues, exchange bindings, then queue bindings, in that order. */
 export async function declareTopology(target: Connection | Channel, topology: Topology): Promise<void> {
-  for (const e of topology.exchanges ?? []) await target.exchangeDeclare(exchangeDeclareParams(e));
-  for (const q of topology.queues ?? []) await target.queueDeclare(queueDeclareParams(q));
+  for (const e of topology.exchanges ?? []) await naming(`exchange "${e.name}"`, () => target.exchangeDeclare(exchangeDeclareParams(e)));
+  for (const q of topology.queues ?? []) await naming(`queue "${q.name}"`, () => target.queueDeclare(queueDeclareParams(q)));
   for (const b of topology.exchangeBindings ?? []) {
     await target.exchangeBind({ source: b.source, destination: b.destination, routingKey: b.routingKey, arguments: b.arguments });
   }
