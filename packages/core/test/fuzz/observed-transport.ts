@@ -1,7 +1,5 @@
-import type {
-  Delivery, DeliveryHandler, FetchedMessage, OutgoingMessage, PublishOptions, QueueInfo, RequestOptions, Settlement,
-  Subscription, SubscribeOptions, Topology, Transport,
-} from '../../src/transport';
+import type { Delivery, DeliveryHandler, OutgoingMessage, PublishOptions, Settlement, Subscription, SubscribeOptions, Transport } from '../../src/transport';
+import { DelegatingTransport } from '../support/delegating-transport';
 
 /** What the fuzz test watches at the transport seam: every publish the app makes, every delivery and how it was settled. */
 export interface TransportObserver {
@@ -11,18 +9,16 @@ export interface TransportObserver {
 }
 
 /** A transport that reports to an observer and otherwise does what the one it wraps does. */
-export class ObservedTransport implements Transport {
-  constructor(private readonly inner: Transport, private readonly observer: TransportObserver, private readonly ownsInner = true) {}
-  get description(): string { return this.inner.description; }
-  get connected(): boolean { return this.inner.connected; }
-  connect(timeoutMs?: number): Promise<void> { return this.inner.connect(timeoutMs); }
-  declare(topology: Topology): Promise<void> { return this.inner.declare(topology); }
-  publish(message: OutgoingMessage, options?: PublishOptions): Promise<void> {
+export class ObservedTransport extends DelegatingTransport {
+  constructor(inner: Transport, private readonly observer: TransportObserver, private readonly ownsInner = true) {
+    super(inner);
+  }
+
+  override publish(message: OutgoingMessage, options?: PublishOptions): Promise<void> {
     this.observer.published(message);
     return this.inner.publish(message, options);
   }
-  request(message: OutgoingMessage, options?: RequestOptions): Promise<Delivery> { return this.inner.request(message, options); }
-  subscribe(options: SubscribeOptions, handler: DeliveryHandler): Promise<Subscription> {
+  override subscribe(options: SubscribeOptions, handler: DeliveryHandler): Promise<Subscription> {
     return this.inner.subscribe(options, async (delivery) => {
       this.observer.delivered(delivery);
       let settlement: Settlement | undefined;
@@ -36,11 +32,5 @@ export class ObservedTransport implements Transport {
       return settlement;
     });
   }
-  get(queue: string): Promise<FetchedMessage | undefined> { return this.inner.get(queue); }
-  inspectQueue(queue: string): Promise<QueueInfo> { return this.inner.inspectQueue(queue); }
-  inspectExchange(exchange: string): Promise<void> { return this.inner.inspectExchange(exchange); }
-  purgeQueue(queue: string): Promise<number> { return this.inner.purgeQueue(queue); }
-  deleteQueue(queue: string): Promise<void> { return this.inner.deleteQueue(queue); }
-  deleteExchange(exchange: string): Promise<void> { return this.inner.deleteExchange(exchange); }
-  close(): Promise<void> { return this.ownsInner ? this.inner.close() : Promise.resolve(); }
+  override close(): Promise<void> { return this.ownsInner ? this.inner.close() : Promise.resolve(); }
 }

@@ -1,6 +1,7 @@
 import { container, type DependencyContainer } from 'tsyringe';
 import { Warren, type Logger, type SettledEvent, type WarrenOptions } from '../../src';
-import type { Delivery, FetchedMessage, OutgoingMessage, PublishOptions, QueueInfo, RequestOptions, Subscription, SubscribeOptions, Topology, Transport, DeliveryHandler } from '../../src/transport';
+import type { Delivery, Subscription, SubscribeOptions, Transport, DeliveryHandler } from '../../src/transport';
+import { DelegatingTransport } from '../support/delegating-transport';
 import { uniqueName } from '../support/broker';
 
 /** A logger that keeps every line, to assert on what was (and was not) logged. */
@@ -23,27 +24,14 @@ export interface BrokerAccess {
 }
 
 /** A transport whose close() leaves the shared one open: several in-memory apps share one vhost. */
-export class SharedTransport implements Transport {
-  constructor(private readonly inner: Transport) {}
-  get description(): string { return this.inner.description; }
-  get connected(): boolean { return this.inner.connected; }
-  connect(timeoutMs?: number): Promise<void> { return this.inner.connect(timeoutMs); }
-  declare(topology: Topology): Promise<void> { return this.inner.declare(topology); }
-  publish(message: OutgoingMessage, options?: PublishOptions): Promise<void> { return this.inner.publish(message, options); }
-  request(message: OutgoingMessage, options?: RequestOptions): Promise<Delivery> { return this.inner.request(message, options); }
+export class SharedTransport extends DelegatingTransport {
   private readonly subscriptions: Subscription[] = [];
-  async subscribe(options: SubscribeOptions, handler: DeliveryHandler): Promise<Subscription> {
+  override async subscribe(options: SubscribeOptions, handler: DeliveryHandler): Promise<Subscription> {
     const subscription = await this.inner.subscribe(options, handler);
     this.subscriptions.push(subscription);
     return subscription;
   }
-  get(queue: string): Promise<FetchedMessage | undefined> { return this.inner.get(queue); }
-  inspectQueue(queue: string): Promise<QueueInfo> { return this.inner.inspectQueue(queue); }
-  inspectExchange(exchange: string): Promise<void> { return this.inner.inspectExchange(exchange); }
-  purgeQueue(queue: string): Promise<number> { return this.inner.purgeQueue(queue); }
-  deleteQueue(queue: string): Promise<void> { return this.inner.deleteQueue(queue); }
-  deleteExchange(exchange: string): Promise<void> { return this.inner.deleteExchange(exchange); }
-  async close(): Promise<void> { await Promise.allSettled(this.subscriptions.map((s) => s.close())); }
+  override async close(): Promise<void> { await Promise.allSettled(this.subscriptions.map((s) => s.close())); }
 }
 
 /** One test's apps, names and cleanup. */
