@@ -49,7 +49,7 @@ export class DeliveryFuzzer {
     process.on('unhandledRejection', this.onUnhandled);
     const transport = new ObservedTransport(this.broker.appTransport(), this.observer());
     this.app = await Warren.start({ transport, handlers: [FuzzConsumers], env: this.env, logger: silentLogger, telemetry: false, container: container.createChildContainer() });
-    await this.broker.admin.declare({ queues: [{ name: this.victim, durable: false }] });
+    await this.broker.admin.declare({ queues: [{ name: this.victim }] });
     for (const consumer of ['event', 'rpc']) {
       this.subscriptions.push(await this.broker.admin.subscribe({ queue: `${this.env.Q}.${consumer}.dlq`, prefetch: 100, concurrency: 1 }, async (dead) => {
         this.deadLettered(dead);

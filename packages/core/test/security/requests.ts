@@ -14,12 +14,12 @@ export function requestSpecs(ctx: SecurityContext): void {
       seen = new Seen();
       ctx.scope.registerInstance(Seen, seen);
     });
-    afterEach(() => ctx.cleanup([...requestQueues(ctx.env.Q!), ctx.env.VICTIM!]));
+    afterEach(() => ctx.cleanup([...requestQueues(ctx.env.Q!), ctx.env.VICTIM!, `${ctx.env.Q}.raw-rpc`]));
 
     it('retries and dead-letters a failing event whatever its replyTo, and writes nothing into the queue it names', async () => {
       await ctx.start({ handlers: [RequestConsumers] });
       const admin = await ctx.admin();
-      await admin.declare({ queues: [{ name: ctx.env.VICTIM!, durable: false }] });
+      await admin.declare({ queues: [{ name: ctx.env.VICTIM! }] });
       const replyTos = [ctx.env.VICTIM!, 'amq.rabbitmq.reply-to.forged', undefined];
       for (const [i, replyTo] of replyTos.entries()) {
         await admin.publish({ exchange: ctx.env.EX!, routingKey: 'event', body: json({ fail: 'boom' }), properties: { contentType: 'application/json', messageId: `m${i}`, replyTo, correlationId: `c${i}` } });
@@ -35,7 +35,7 @@ export function requestSpecs(ctx: SecurityContext): void {
     it('answers a replyTo naming an ordinary queue only when the consumer opts in to named queues', async () => {
       await ctx.start({ handlers: [RequestConsumers] });
       const admin = await ctx.admin();
-      await admin.declare({ queues: [{ name: ctx.env.VICTIM!, durable: false }] });
+      await admin.declare({ queues: [{ name: ctx.env.VICTIM! }] });
       const send = (routingKey: string, replyTo: string, id: string) =>
         admin.publish({ exchange: ctx.env.EX!, routingKey, body: json({}), properties: { contentType: 'application/json', messageId: id, correlationId: id, replyTo } });
       await send('rpc', ctx.env.VICTIM!, 'to-rpc');
@@ -89,7 +89,7 @@ export function requestSpecs(ctx: SecurityContext): void {
       const caller = await ctx.start({ publishers: [Calls], maxBodyBytes: 64 * 1024 });
       const admin = await ctx.admin();
       const queue = `${ctx.env.Q}.raw-rpc`;
-      await admin.declare({ queues: [{ name: queue, durable: false }], bindings: [{ exchange: ctx.env.EX!, queue, routingKey: 'raw' }] });
+      await admin.declare({ queues: [{ name: queue }], bindings: [{ exchange: ctx.env.EX!, queue, routingKey: 'raw' }] });
       const responder = await admin.subscribe({ queue, prefetch: 1, concurrency: 1 }, async (request) => {
         const bomb = JSON.parse(request.body.toString()).bomb === true;
         const body = gzipSync(bomb ? Buffer.alloc(8 * 1024 * 1024, 0x20) : Buffer.from('{"answer":1}'));
