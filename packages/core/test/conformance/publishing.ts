@@ -20,6 +20,19 @@ export function publishingSpecs(ctx: ConformanceContext): void {
       expect(error).to.include({ exchange, routingKey: 'nobody.listens', code: 'UNROUTABLE' });
     });
 
+    it('rejects every unroutable mandatory publish while routable ones are confirmed around it', async () => {
+      const exchange = ctx.name('mandatory-mixed');
+      const queue = ctx.name('mandatory-mixed-q');
+      await ctx.declare({ exchanges: [{ name: exchange, type: 'direct', durable: false }], queues: [classicQueue(queue)], bindings: [{ exchange, queue, routingKey: 'bound' }] });
+      const outcomes = await Promise.all(Array.from({ length: 100 }, (_, i) => {
+        const routingKey = i % 2 === 0 ? 'bound' : 'nobody.listens';
+        return ctx.publish(exchange, routingKey, `m${i}`, { mandatory: true }).then(() => 'delivered', (error: unknown) => (error instanceof UnroutableError ? 'unroutable' : String(error)));
+      }));
+      expect(outcomes.filter((o, i) => i % 2 === 0 && o !== 'delivered'), 'routable publishes that failed').to.deep.equal([]);
+      expect(outcomes.filter((o, i) => i % 2 === 1 && o !== 'unroutable'), 'unroutable publishes not reported').to.deep.equal([]);
+      expect((await ctx.transport.inspectQueue(queue)).messageCount).to.equal(50);
+    });
+
     it('silently drops an unroutable message that is not mandatory', async () => {
       const exchange = ctx.name('not-mandatory');
       await ctx.declare({ exchanges: [{ name: exchange, type: 'direct', durable: false }] });

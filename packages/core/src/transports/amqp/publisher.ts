@@ -150,13 +150,12 @@ function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error)
   });
 }
 
-let turn: Promise<void> | undefined;
-
 /**
- * Resolves after the current macrotask, shared by every caller in the same turn: with 1,000
- * mandatory publishes in flight, one setImmediate per turn instead of one per message.
+ * Resolves after the macrotask in which rabbitmq-client emits a `basic.return` for a confirm it
+ * has just resolved. Each publish queues its own setImmediate, after the client's: a turn shared
+ * with publishes confirmed earlier could fire before this message's return was emitted, and an
+ * unroutable mandatory message would then count as delivered.
  */
 function nextTurn(): Promise<void> {
-  turn ??= new Promise<void>((resolve) => setImmediate(() => { turn = undefined; resolve(); }));
-  return turn;
+  return new Promise<void>((resolve) => setImmediate(resolve));
 }
