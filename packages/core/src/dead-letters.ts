@@ -202,7 +202,12 @@ function replayProperties(properties: MessageProperties, letter: DeadLetter): Me
   return { ...properties, headers, expiration: undefined };
 }
 
-/** Requeues held messages, all at the end, so the loop above never fetches one of them again. */
+/**
+ * Requeues held messages, all at the end, so the loop above never fetches one of them again. One at
+ * a time, in the order they were fetched: each was fetched on a channel of its own, and the broker
+ * works on channels independently, so nacks sent together come back to the queue in any order (seen
+ * on quorum queues under load).
+ */
 async function giveBack(held: readonly FetchedMessage[]): Promise<void> {
-  await Promise.allSettled(held.map((m) => m.nack(true)));
+  for (const message of held) await message.nack(true).catch(() => undefined);
 }
