@@ -60,7 +60,7 @@ export { getConsumers, getPublisher, getPublisherRoutes, isHandlerClass } from '
 export type { ConsumerDefinition, PublisherDefinition, Class } from './metadata';
 export { scanModules } from './scan';
 export { beginIntrospection, activeIntrospection } from './introspection';
-export type { IntrospectionRecord } from './introspection';
+export type { IntrospectionRecord, StartedOptions } from './introspection';
 export { loadedCopies } from './copies';
 export { AmqpTransport } from './transports/amqp/transport';
 export type { AmqpTransportOptions } from './transports/amqp/transport';
