@@ -160,6 +160,20 @@ describe('Several @Consumer methods on one queue, at start', () => {
     }
   });
 
+  it('takes a message from the shared redelivered queue to the method of the key it was first published with', async () => {
+    const transport = new MemoryTransport();
+    const app = await Warren.start({ transport, handlers: [PlacedHandler, CancelledHandler], logger: silentLogger, container: container.createChildContainer() });
+    try {
+      // What the redelivery guard parks: the origin recorded, the count raised, through the default exchange.
+      const headers = { 'x-warren-original-exchange': 'groups.orders', 'x-warren-original-routing-key': 'order.cancelled', 'x-warren-redeliveries': 1 };
+      await app.publish('', 'groups.orders.redelivered', { id: 'parked' }, { headers });
+      await until(() => seen.length === 1);
+      expect(seen[0]).to.deep.include({ method: 'cancelled', id: 'parked' });
+    } finally {
+      await app.close();
+    }
+  });
+
   it('lets methods of two classes share a queue, NO_HANDLER naming both classes', async () => {
     const settled: SettledEvent[] = [];
     const transport = new MemoryTransport();
