@@ -4,8 +4,9 @@ import { IsString } from 'class-validator';
 import { container, injectable } from 'tsyringe';
 import {
   ConfigurationError, Consumer, DispatchConflictError, MemoryTransport, Publisher, QueueSettingsConflictError, route, silentLogger, Warren,
-  type MessageContext, type SettledEvent, type WarrenOptions,
+  type MessageContext, type SettledEvent,
 } from '../src';
+import { startError } from './support/start-error';
 
 class Item {
   @IsString() id!: string;
@@ -81,16 +82,6 @@ class CancelledHandler {
 @Publisher('groups.self', { bindings: [{ destination: 'groups.self' }] })
 class SelfBound {
   readonly x = route('x', Item);
-}
-
-async function startError(options: WarrenOptions): Promise<Error> {
-  try {
-    const app = await Warren.start({ transport: new MemoryTransport(), logger: silentLogger, container: container.createChildContainer(), ...options });
-    await app.close();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('Warren.start did not fail');
 }
 
 async function until(check: () => boolean): Promise<void> {
