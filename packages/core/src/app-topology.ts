@@ -1,3 +1,4 @@
+import type { ConsumerPlan } from './consumer-plan';
 import type { AppTopologyPlan } from './exchange-bindings';
 import { assertTopologyExists, predeclared } from './passive-topology';
 import type { ExchangeSpec, Topology, Transport } from './transport';
@@ -41,4 +42,12 @@ export async function declareAppTopology(transport: Transport, plan: AppTopology
     exchanges: [...exchanges.values()],
     exchangeBindings: declared.map(({ source, destination, routingKey, arguments: args }) => (args === undefined ? { source, destination, routingKey } : { source, destination, routingKey, arguments: args })),
   });
+}
+
+/** The exchanges the app itself declares (its declaring consumers' and publishers'): either end of a binding may be one. */
+export function knownExchanges(consumers: readonly ConsumerPlan[], publishers: ReadonlyArray<{ exchange: ExchangeSpec; declare: boolean }>): ExchangeSpec[] {
+  return [
+    ...consumers.filter((c) => c.declare).flatMap((c) => c.topology.exchanges ?? []),
+    ...publishers.filter((p) => p.declare).map((p) => p.exchange),
+  ];
 }

@@ -4,7 +4,7 @@ import { CodecRegistry, jsonCodec, type Codec } from './codec';
 import { encodeContent, isContentEncoding, type ContentEncoding } from './content-encoding';
 import { DEFAULT_CONSUMER_SETTINGS, planConsumer, type ConsumerDefaults, type ConsumerPlan } from './consumer-plan';
 import { createHandlerResolver } from './handler-resolver';
-import { guardRedeliveries, subscribeRedelivered } from './redelivery-guard';
+import { guardRedeliveries } from './redelivery-guard';
 import { prepareTopology, publisherExchange, readyPublisherExchange } from './passive-topology';
 import { warnAboutConsumerTimeouts } from './handler-timeout';
 import { ConfigurationError } from './errors';
@@ -21,14 +21,14 @@ import { createDeliveryHandler, type ConsumeMiddleware, type SettledEvent } from
 import { createBoundPublisher, planPublisher, publishThrough, type PublisherPlan, type PublishingDeps, type PublishMiddleware } from './publishing';
 import { createTelemetry } from './telemetry';
 import { collectClasses, withOverrides } from './collect';
-import { createQueueHandler } from './dispatch';
+import { createQueueHandler, subscribeQueue } from './dispatch';
 import { groupConsumers } from './queue-groups';
 import { planAppTopology, type AppTopologyPlan } from './exchange-bindings';
-import { declareAppTopology } from './app-topology';
+import { declareAppTopology, knownExchanges } from './app-topology';
 import { assertSingleCopy } from './copies';
 import { assertExchangeTypes, assertStartable } from './start-checks';
 import { recordedStart } from './introspection';
-import type { ExchangeSpec, FieldTable, OutgoingMessage, Subscription, Transport } from './transport';
+import type { FieldTable, OutgoingMessage, Subscription, Transport } from './transport';
 import { createTransport, loggedTransportEvents } from './transport-setup';
 import type { WarrenOptions } from './warren-options';
 export type { WarrenOptions } from './warren-options';
@@ -156,12 +156,7 @@ export class Warren {
         await prepareTopology(transport, consumers, publisherExchanges);
         await declareAppTopology(transport, appTopology, knownExchanges(consumers, publisherExchanges));
         markDeclared?.();
-        for (const [i, group] of groups.entries()) {
-          const lead = group.consumers[0]!;
-          const subscription = await transport.subscribe({ queue: group.queue, prefetch: lead.prefetch, concurrency: lead.concurrency, topology: lead.declare ? group.topology : undefined }, queueHandlers[i]!);
-          for (const plan of group.consumers) subscriptions.set(plan.id, subscription);
-          await subscribeRedelivered(transport, lead, queueHandlers[i]!, subscriptions);
-        }
+        for (const [i, group] of groups.entries()) await subscribeQueue(transport, group, queueHandlers[i]!, subscriptions);
         logger.info('warren started', { transport: transport.description, consumers: consumers.map((c) => `${c.id} ← ${c.queue}`), publishers: publishers.map((p) => p.publisherClass.name) });
       };
       if (!wait) await attach();
@@ -299,14 +294,6 @@ export class Warren {
     })();
     return this.closing;
   }
-}
-
-/** The exchanges the app itself declares (its declaring consumers' and publishers'): either end of a binding may be one. */
-function knownExchanges(consumers: readonly ConsumerPlan[], publishers: ReadonlyArray<{ exchange: ExchangeSpec; declare: boolean }>): ExchangeSpec[] {
-  return [
-    ...consumers.filter((c) => c.declare).flatMap((c) => c.topology.exchanges ?? []),
-    ...publishers.filter((p) => p.declare).map((p) => p.exchange),
-  ];
 }
 
 /** Resolves with the promise's value, or with false after `ms`. */
