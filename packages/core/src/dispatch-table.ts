@@ -37,6 +37,16 @@ interface Pattern<T> {
   readonly target: T;
 }
 
+/**
+ * The dispatch rules of one queue, built at start (where conflicts are refused) and read per delivery.
+ *
+ * @example
+ * ```ts
+ * const table = DispatchTable.build(app.consumers.filter((c) => c.queue === 'billing.orders'));
+ * table.select('OrderNote', 'order.note.added')?.id; // 'OrderBilling.note'
+ * table.select(undefined, 'order.shipped')?.id;      // 'OrderBilling.other'
+ * ```
+ */
 export class DispatchTable<T extends DispatchTarget> {
   private constructor(
     private readonly byType: ReadonlyMap<string, T>,
