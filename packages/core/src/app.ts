@@ -244,7 +244,8 @@ export class Warren {
 
   /**
    * Publishes a JSON (or Buffer / string) payload without a publisher class: for scripts, tests and
-   * bridges. Confirmed; `mandatory` reports unroutable messages; `compress` sends it gzip / deflate encoded.
+   * bridges. Confirmed; `mandatory` reports unroutable messages; `compress` sends it gzip / deflate encoded;
+   * `type` sets the AMQP type property (what consumers sharing a queue dispatch on).
    */
   async publish(exchange: string, routingKey: string, payload: unknown, options: { headers?: FieldTable; mandatory?: boolean; contentType?: string; messageId?: string; correlationId?: string; compress?: ContentEncoding; type?: string } = {}): Promise<void> {
     const encoded = Buffer.isBuffer(payload) ? payload : typeof payload === 'string' ? Buffer.from(payload, 'utf8') : jsonCodec.encode(payload);
