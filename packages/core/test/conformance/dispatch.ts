@@ -26,7 +26,8 @@ class Note {
 
 /** Which method took what, in arrival order. */
 const taken: Array<{ method: string; payload: unknown; attempt: number; routingKey: string }> = [];
-let failCancelledOnce = false;
+/** The first attempt of these methods fails. */
+let failFirst = new Set<string>();
 
 // One queue, four methods; the queue's own settings (exchange type, dead-letter route) are shared.
 const queue = { queue: '${Q}', exchangeType: 'topic', deadLetter: { exchange: '${Q}.dlx' } } as const;
@@ -41,7 +42,7 @@ class OrderHandlers {
   @Consumer('${EX}', 'order.cancelled', { ...queue, retry: { attempts: 2, delay: 50 } })
   async cancelled(order: Cancelled, ctx: MessageContext) {
     taken.push({ method: 'cancelled', payload: order, attempt: ctx.attempt, routingKey: ctx.routingKey });
-    if (failCancelledOnce && ctx.attempt === 1) throw new Error('ledger unavailable');
+    if (failFirst.has('cancelled') && ctx.attempt === 1) throw new Error('ledger unavailable');
   }
 
   @Consumer('${EX}', 'order.*', { ...queue, message: Object })
@@ -49,9 +50,10 @@ class OrderHandlers {
     taken.push({ method: 'other', payload: order, attempt: ctx.attempt, routingKey: ctx.routingKey });
   }
 
-  @Consumer('${EX}', 'order.#', { ...queue, type: 'OrderNoted', reply: true })
+  @Consumer('${EX}', 'order.#', { ...queue, type: 'OrderNoted', reply: true, retry: { attempts: 2, delay: 50 } })
   async noted(note: Note, ctx: MessageContext) {
     taken.push({ method: 'noted', payload: note, attempt: ctx.attempt, routingKey: ctx.routingKey });
+    if (failFirst.has('noted') && ctx.attempt === 1) throw new Error('notebook unavailable');
     return { noted: note.text };
   }
 }
@@ -98,7 +100,7 @@ export function dispatchSpecs(ctx: ConformanceContext): void {
       env = { Q: ctx.name('dispatch'), EX: ctx.name('dispatch-ex') };
       taken.length = 0;
       settled.length = 0;
-      failCancelledOnce = false;
+      failFirst = new Set();
     });
 
     afterEach(async () => {
@@ -162,13 +164,18 @@ export function dispatchSpecs(ctx: ConformanceContext): void {
       await eventually(async () => expect(taken.map((t) => t.method)).to.deep.equal(['placed']), 5000);
     });
 
-    it('brings a retried delivery back to the method that failed it, by the key it was first published with', async () => {
-      failCancelledOnce = true;
+    it('brings a retried delivery back to the method that failed it, by the key it was first published with or by its type', async () => {
+      failFirst = new Set(['cancelled', 'noted']);
       const app = await start();
       await app.publish(env.EX!, 'order.cancelled', { orderId: 'c3', reason: 'retry me' });
       await eventually(async () => expect(taken).to.have.length(2), 8000);
       expect(taken.map((t) => [t.method, t.attempt, t.routingKey])).to.deep.equal([['cancelled', 1, 'order.cancelled'], ['cancelled', 2, 'order.cancelled']]);
-      expect(settled.map((e) => [e.consumer, e.outcome])).to.deep.equal([['OrderHandlers.cancelled', 'retried'], ['OrderHandlers.cancelled', 'handled']]);
+      await app.publish(env.EX!, 'order.placed', { text: 'typed, retried' }, { type: 'OrderNoted' });
+      await eventually(async () => expect(taken).to.have.length(4), 8000);
+      expect(taken.slice(2).map((t) => [t.method, t.attempt])).to.deep.equal([['noted', 1], ['noted', 2]]);
+      expect(settled.map((e) => [e.consumer, e.outcome])).to.deep.equal([
+        ['OrderHandlers.cancelled', 'retried'], ['OrderHandlers.cancelled', 'handled'], ['OrderHandlers.noted', 'retried'], ['OrderHandlers.noted', 'handled'],
+      ]);
     });
 
     it('answers a request with its method, and one no method takes with a NO_HANDLER error', async () => {
