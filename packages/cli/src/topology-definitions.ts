@@ -4,13 +4,13 @@ import type { TopologyModel } from './topology-model';
 export interface RabbitDefinitions {
   exchanges: Array<{ name: string; vhost: string; type: string; durable: boolean; auto_delete: boolean; internal: boolean; arguments: Record<string, unknown> }>;
   queues: Array<{ name: string; vhost: string; durable: boolean; auto_delete: boolean; arguments: Record<string, unknown> }>;
-  bindings: Array<{ source: string; vhost: string; destination: string; destination_type: 'queue'; routing_key: string; arguments: Record<string, unknown> }>;
+  bindings: Array<{ source: string; vhost: string; destination: string; destination_type: 'queue' | 'exchange'; routing_key: string; arguments: Record<string, unknown> }>;
 }
 
 /**
  * What an administrator must create for services that run with `declare: false` (users without
  * configure permission): every exchange, queue (retry, dead-letter and redelivered queues
- * included) and binding, as a RabbitMQ definitions fragment for `rabbitmqctl import_definitions`
+ * included) and binding (exchange-to-exchange ones too), as a RabbitMQ definitions fragment for `rabbitmqctl import_definitions`
  * (or the management UI's import). The predeclared exchanges (`""`, `amq.*`) and exclusive queues,
  * which only their own connection can create, are left out.
  *
@@ -28,9 +28,12 @@ export function topologyDefinitions(model: TopologyModel, vhost: string): Rabbit
     queues: model.queues
       .filter((q) => !q.exclusive)
       .map((q) => ({ name: q.name, vhost, durable: q.durable ?? true, auto_delete: q.autoDelete ?? false, arguments: defined(q.arguments) })),
-    bindings: model.bindings
-      .filter((b) => b.exchange !== '' && !exclusive.has(b.queue))
-      .map((b) => ({ source: b.exchange, vhost, destination: b.queue, destination_type: 'queue' as const, routing_key: b.routingKey, arguments: defined(b.arguments) })),
+    bindings: [
+      ...model.bindings
+        .filter((b) => b.exchange !== '' && !exclusive.has(b.queue))
+        .map((b) => ({ source: b.exchange, vhost, destination: b.queue, destination_type: 'queue' as const, routing_key: b.routingKey, arguments: defined(b.arguments) })),
+      ...model.exchangeBindings.map((b) => ({ source: b.source, vhost, destination: b.destination, destination_type: 'exchange' as const, routing_key: b.routingKey, arguments: defined(b.arguments) })),
+    ],
   };
 }
 

@@ -1,5 +1,5 @@
-import type { ConsumerPlan, ExchangeSpec, ExchangeType, FieldTable, PublisherPlan, QueueSpec } from '@warren/core';
-import { topicMatches, topicPattern, topicWords } from '@warren/core';
+import type { AppTopologyPlan, ConsumerPlan, ExchangeBindingSpec, ExchangeSpec, ExchangeType, FieldTable, PublisherPlan, QueueGroup, QueueSpec } from '@warren/core';
+import { groupConsumers, topicMatches, topicPattern, topicWords } from '@warren/core';
 
 /** Why a queue exists. */
 export type QueueRole = 'consumer' | 'retry' | 'dead-letter' | 'redelivered';
@@ -27,7 +27,21 @@ export interface TopologyRoute {
   exchange: string;
   exchangeType: ExchangeType;
   routingKey: string;
+  /** The AMQP `type` property the route sets, if any (what dispatch on a shared queue reads). */
+  type?: string;
+  /** For each queue the route reaches (through exchange-to-exchange bindings too), the method that takes its messages. */
   consumers: string[];
+}
+
+/** An exchange-to-exchange binding and who declares it (a publisher class, or `topology`). */
+export interface TopologyExchangeBinding extends ExchangeBindingSpec {
+  declaredBy: string;
+}
+
+/** How a queue several methods share hands out its messages, in the order the rules are tried. */
+export interface QueueDispatch {
+  queue: string;
+  rules: Array<{ takes: string; consumer: string }>;
 }
 
 /**
@@ -37,6 +51,7 @@ export interface TopologyRoute {
 export type TopologyFinding =
   | { kind: 'unconsumed-route'; publisher: string; exchange: string; routingKey: string }
   | { kind: 'unpublished-binding'; consumer: string; exchange: string; routingKey: string; queue: string; headers?: FieldTable }
+  | { kind: 'unhandled-route'; publisher: string; exchange: string; routingKey: string; type?: string; queue: string }
   | { kind: 'exchange-conflict'; exchange: string; declarations: string[] };
 
 /** Exchanges, queues and bindings of one or more services, with the publisher routes that feed them. */
@@ -44,6 +59,8 @@ export interface TopologyModel {
   exchanges: Array<ExchangeSpec & { declaredBy: string[] }>;
   queues: TopologyQueue[];
   bindings: TopologyBinding[];
+  exchangeBindings: TopologyExchangeBinding[];
+  dispatch: QueueDispatch[];
   routes: TopologyRoute[];
   findings: TopologyFinding[];
 }
@@ -52,12 +69,15 @@ export interface TopologyModel {
 export interface ServicePlans {
   consumers: readonly ConsumerPlan[];
   publishers: readonly PublisherPlan[];
+  /** Exchange-to-exchange bindings and extra exchanges (`Warren.start({ topology })`, `@Publisher({ bindings })`). */
+  topology?: AppTopologyPlan;
 }
 
 /**
  * Joins the plans of several services into one topology and checks it: every publisher route should
  * reach a consumer binding (by the exchange type's rules: direct keys, topic wildcards, fanout,
- * headers), and every consumer binding should be fed by some publisher route.
+ * headers; across exchange-to-exchange bindings too) and a method of that queue that takes it, and
+ * every consumer binding should be fed by some publisher route.
  *
  * @example
  * ```ts
@@ -84,17 +104,32 @@ export function buildTopology(services: readonly ServicePlans[]): TopologyModel 
   };
 
   const queues = new Map<string, TopologyQueue>();
-  const bindings: TopologyBinding[] = [];
+  const bindings = new Map<string, TopologyBinding>();
   const consumers = services.flatMap((s) => s.consumers);
+  // Per service, as each app groups its own consumers: the same conflicts fail here as at start.
+  const groups = new Map<string, QueueGroup>();
+  for (const service of services) for (const group of groupConsumers(service.consumers)) if (!groups.has(group.queue)) groups.set(group.queue, group);
   for (const plan of consumers) {
     for (const exchange of plan.topology.exchanges ?? []) declareExchange(exchange, plan.id);
     for (const queue of plan.topology.queues ?? []) {
       if (queues.has(queue.name)) continue;
       const role: QueueRole = queue.name === plan.queue ? 'consumer' : queue.name === plan.deadLetter.queue ? 'dead-letter' : queue.name === plan.redeliveredQueue ? 'redelivered' : 'retry';
-      queues.set(queue.name, { ...queue, role, consumer: plan.id });
+      queues.set(queue.name, { ...queue, role, consumer: groups.get(plan.queue)?.id ?? plan.id });
     }
     for (const binding of plan.topology.bindings ?? []) {
-      bindings.push({ ...binding, consumer: plan.id, role: binding.queue === plan.queue ? 'consumer' : 'dead-letter' });
+      const role = binding.queue === plan.queue ? 'consumer' : 'dead-letter';
+      const key = JSON.stringify([binding.exchange, binding.queue, binding.routingKey, binding.arguments ?? null]);
+      const known = bindings.get(key);
+      // Several methods of one queue may bind one key (typed methods): the binding is theirs together.
+      if (known && role === 'consumer' && !known.consumer.split(', ').includes(plan.id)) known.consumer += `, ${plan.id}`;
+      if (!known) bindings.set(key, { ...binding, consumer: role === 'consumer' ? plan.id : groups.get(plan.queue)?.id ?? plan.id, role });
+    }
+  }
+  const exchangeBindings = new Map<string, TopologyExchangeBinding>();
+  for (const topology of services.flatMap((s) => (s.topology ? [s.topology] : []))) {
+    for (const { spec, declaredBy } of topology.exchanges) declareExchange(spec, declaredBy);
+    for (const { declaredBy, declare: _declare, ...binding } of topology.bindings) {
+      exchangeBindings.set(JSON.stringify([binding.source, binding.destination, binding.routingKey, binding.arguments ?? null]), { ...binding, declaredBy });
     }
   }
 
@@ -102,22 +137,31 @@ export function buildTopology(services: readonly ServicePlans[]): TopologyModel 
   for (const plan of services.flatMap((s) => s.publishers)) {
     declareExchange(plan.exchange, plan.publisherClass.name);
     for (const { property, route } of plan.routes) {
-      routes.push({ publisher: `${plan.publisherClass.name}.${property}`, exchange: plan.exchange.name, exchangeType: plan.exchange.type, routingKey: route.routingKey, consumers: [] });
+      routes.push({ publisher: `${plan.publisherClass.name}.${property}`, exchange: plan.exchange.name, exchangeType: plan.exchange.type, routingKey: route.routingKey, ...(route.options.type === undefined ? {} : { type: route.options.type }), consumers: [] });
     }
   }
 
-  const consumerBindings = bindings.filter((b) => b.role === 'consumer');
+  const consumerBindings = [...bindings.values()].filter((b) => b.role === 'consumer');
+  const typeOf = (exchange: string, fallback: ExchangeType = 'direct') => exchanges.get(exchange)?.type ?? fallback;
+  const reached = new ExchangeReach([...exchangeBindings.values()], typeOf);
   const findings: TopologyFinding[] = [];
   for (const route of routes) {
-    const type = exchanges.get(route.exchange)?.type ?? route.exchangeType;
-    route.consumers = route.exchange === ''
-      ? consumers.filter((c) => c.queue === route.routingKey).map((c) => c.id)
-      : [...new Set(consumerBindings.filter((b) => b.exchange === route.exchange && bindingMatches(type, b.routingKey, route.routingKey)).map((b) => b.consumer))];
-    if (route.consumers.length === 0) findings.push({ kind: 'unconsumed-route', publisher: route.publisher, exchange: route.exchange, routingKey: route.routingKey });
+    const through = reached.from(route.exchange, route.routingKey);
+    const targets = route.exchange === ''
+      ? [route.routingKey].filter((q) => groups.has(q))
+      : [...new Set(consumerBindings.filter((b) => through.has(b.exchange) && bindingMatches(typeOf(b.exchange, route.exchangeType), b.routingKey, route.routingKey)).map((b) => b.queue))];
+    for (const queue of targets) {
+      const group = groups.get(queue);
+      if (!group) continue;
+      const taker = group.dispatch ? group.dispatch.select(route.type, route.routingKey)?.id : group.consumers[0]!.id;
+      if (taker) route.consumers.push(taker);
+      else findings.push({ kind: 'unhandled-route', publisher: route.publisher, exchange: route.exchange, routingKey: route.routingKey, ...(route.type === undefined ? {} : { type: route.type }), queue });
+    }
+    if (targets.length === 0) findings.push({ kind: 'unconsumed-route', publisher: route.publisher, exchange: route.exchange, routingKey: route.routingKey });
   }
   for (const binding of consumerBindings) {
-    const type = exchanges.get(binding.exchange)?.type ?? 'direct';
-    const fed = routes.some((r) => r.exchange === binding.exchange && bindingMatches(type, binding.routingKey, r.routingKey));
+    const type = typeOf(binding.exchange);
+    const fed = routes.some((r) => reached.from(r.exchange, r.routingKey).has(binding.exchange) && bindingMatches(type, binding.routingKey, r.routingKey));
     if (!fed) {
       findings.push({ kind: 'unpublished-binding', consumer: binding.consumer, exchange: binding.exchange, routingKey: binding.routingKey, queue: binding.queue, ...(type === 'headers' ? { headers: binding.arguments } : {}) });
     }
@@ -129,7 +173,26 @@ export function buildTopology(services: readonly ServicePlans[]): TopologyModel 
   }
   for (const [exchange, declarations] of conflicts) findings.push({ kind: 'exchange-conflict', exchange, declarations: [...declarations] });
 
-  return { exchanges: [...exchanges.values()], queues: [...queues.values()], bindings, routes, findings };
+  const dispatch = [...groups.values()].filter((g) => g.dispatch).map((g) => ({ queue: g.queue, rules: g.dispatch!.describe() }));
+  return { exchanges: [...exchanges.values()], queues: [...queues.values()], bindings: [...bindings.values()], exchangeBindings: [...exchangeBindings.values()], dispatch, routes, findings };
+}
+
+/** Which exchanges a message published to one reaches, following exchange-to-exchange bindings (cycles included, as RabbitMQ allows them). */
+class ExchangeReach {
+  constructor(private readonly bindings: readonly ExchangeBindingSpec[], private readonly typeOf: (exchange: string) => ExchangeType) {}
+
+  from(exchange: string, routingKey: string): Set<string> {
+    const seen = new Set([exchange]);
+    const pending = [exchange];
+    for (let current = pending.pop(); current !== undefined; current = pending.pop()) {
+      for (const b of this.bindings) {
+        if (b.source !== current || seen.has(b.destination) || !bindingMatches(this.typeOf(current), b.routingKey, routingKey)) continue;
+        seen.add(b.destination);
+        pending.push(b.destination);
+      }
+    }
+    return seen;
+  }
 }
 
 /**

@@ -1,6 +1,5 @@
 import { ConfigurationError } from './errors';
 import type { WarrenConfig } from './config';
-import type { ConsumerPlan } from './consumer-plan';
 import { constructorParameterTypes, getConsumers, getPublisher, type Class, type ConsumerDefinition } from './metadata';
 import { scanModules } from './scan';
 
@@ -54,15 +53,4 @@ export function withOverrides(definition: ConsumerDefinition, overrides: WarrenC
   const byQueue = typeof definition.options.queue === 'string' ? overrides[definition.options.queue] : undefined;
   const extra = byId ?? byQueue;
   return extra ? { ...definition, options: { ...definition.options, ...extra } } : definition;
-}
-
-export function assertNoConflicts(consumers: readonly ConsumerPlan[]): void {
-  const byQueue = new Map<string, ConsumerPlan>();
-  for (const plan of consumers) {
-    const other = byQueue.get(plan.queue);
-    if (other) {
-      throw new ConfigurationError(`Queue "${plan.queue}" is consumed by both ${other.id} and ${plan.id}. Each @Consumer needs its own queue: set a different { queue } on one of them.`);
-    }
-    byQueue.set(plan.queue, plan);
-  }
 }

@@ -11,7 +11,7 @@ export { Consumer, Publisher, route } from './decorators';
 export type { Route } from './decorators';
 export type {
   BodyKind, ConfigurableName, ConsumerOptions, DeadLetterOptions, ExchangeOptions, PublisherOptions, RetryPolicy,
-  RouteDefinition, RouteOptions, SendOptions,
+  RouteDefinition, RouteOptions, SendOptions, PublisherBinding, ExchangeBindingOptions, ExchangeDeclaration, TopologyOptions,
 } from './options';
 export { MessageContext } from './context';
 export { MessageAction, ack, reject, requeue, retryLater, MAX_REQUEUES } from './actions';
@@ -23,7 +23,7 @@ export type { ActionKind } from './actions';
 export {
   WarrenError, ConfigurationError, ConnectionError, TopologyError, DecodeError, PayloadValidationError, UnroutableError,
   PublishTimeoutError, PublishError, RequestTimeoutError, RemoteError, HandlerError, InvalidDelayError, RequeueLimitError,
-  HandlerTimeoutError, RedeliveryLimitError, summarizeIssues,
+  HandlerTimeoutError, RedeliveryLimitError, QueueSettingsConflictError, DispatchConflictError, NoHandlerError, summarizeIssues,
 } from './errors';
 export type { ValidationIssue } from './errors';
 export { CodecRegistry, decodeBody, jsonCodec, textCodec } from './codec';
@@ -40,6 +40,12 @@ export type { BatchInvocation } from './batch';
 export { planConsumer, resolveName, retryDelay, DEAD_LETTER_EXCHANGE, DEFAULT_CONSUMER_SETTINGS } from './consumer-plan';
 export type { ConsumerPlan, ConsumerDefaults } from './consumer-plan';
 export { planPublisher, publishVia } from './publishing';
+export { groupConsumers } from './queue-groups';
+export type { QueueGroup } from './queue-groups';
+export { DispatchTable } from './dispatch-table';
+export type { DispatchTarget } from './dispatch-table';
+export { planAppTopology } from './exchange-bindings';
+export type { AppTopologyPlan, ExchangeBindingPlan } from './exchange-bindings';
 export type { PublisherPlan, PublishMiddleware } from './publishing';
 export { createTelemetry } from './telemetry';
 export { configFromEnv, assertValidConfig } from './config';
@@ -54,7 +60,7 @@ export { getConsumers, getPublisher, getPublisherRoutes, isHandlerClass } from '
 export type { ConsumerDefinition, PublisherDefinition, Class } from './metadata';
 export { scanModules } from './scan';
 export { beginIntrospection, activeIntrospection } from './introspection';
-export type { IntrospectionRecord } from './introspection';
+export type { IntrospectionRecord, StartedOptions } from './introspection';
 export { loadedCopies } from './copies';
 export { AmqpTransport } from './transports/amqp/transport';
 export type { AmqpTransportOptions } from './transports/amqp/transport';

@@ -24,7 +24,7 @@ export interface MissingTopology {
 }
 
 /** The predeclared exchanges: always there, never checked. */
-function predeclared(exchange: string): boolean {
+export function predeclared(exchange: string): boolean {
   return exchange === '' || exchange.startsWith('amq.');
 }
 

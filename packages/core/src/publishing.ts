@@ -7,7 +7,8 @@ import type { Route } from './decorators';
 import { ConfigurationError, ConnectionError, RemoteError } from './errors';
 import { getPublisherRoutes, type Class, type PublisherDefinition } from './metadata';
 import type { RouteDefinition, SendOptions } from './options';
-import type { Delivery, ExchangeSpec, FieldTable, MessageProperties, OutgoingMessage, Transport } from './transport';
+import { resolveExchangeBinding } from './exchange-bindings';
+import type { Delivery, ExchangeBindingSpec, ExchangeSpec, FieldTable, MessageProperties, OutgoingMessage, Transport } from './transport';
 import { createPayloadValidator, type PayloadValidator, type ValidationSettings } from './validation';
 
 /**
@@ -56,6 +57,8 @@ export interface PublisherPlan {
   readonly exchange: ExchangeSpec;
   readonly mandatory: boolean;
   readonly routes: ReadonlyArray<{ property: string; route: RouteDefinition }>;
+  /** Exchange-to-exchange bindings from this publisher's exchange (`@Publisher({ bindings })`). */
+  readonly bindings: readonly ExchangeBindingSpec[];
 }
 
 export function planPublisher(definition: PublisherDefinition, env: Record<string, string | undefined>): PublisherPlan {
@@ -68,13 +71,19 @@ export function planPublisher(definition: PublisherDefinition, env: Record<strin
   for (const { property, route } of routes) {
     const compress = route.options.compress;
     if (compress !== undefined && compress !== false && !isContentEncoding(compress)) throw new ConfigurationError(`${what}.${property}: compress must be "gzip", "deflate" or false.`);
+    const messageType: unknown = route.options.type;
+    if (messageType !== undefined && !(typeof messageType === 'string' && messageType !== '' && Buffer.byteLength(messageType) <= 255)) throw new ConfigurationError(`${what}.${property}: type must be a non-empty string of at most 255 bytes (the AMQP type property).`);
   }
   if (name === '' && type !== 'direct') throw new ConfigurationError(`${definition.publisherClass.name}: the default exchange "" is a direct exchange.`);
+  const bindingList: unknown = definition.options.bindings ?? [];
+  if (!Array.isArray(bindingList)) throw new ConfigurationError(`${what}: bindings must be a list of { destination, routingKey }.`);
+  const bindings = bindingList.map((b, i) => resolveExchangeBinding(b, env, `${what}: bindings[${i}]`, name));
   return {
     publisherClass: definition.publisherClass,
     exchange: { name, type, durable: definition.options.exchange?.durable ?? true, autoDelete: definition.options.exchange?.autoDelete ?? false, arguments: definition.options.exchange?.arguments },
     mandatory: definition.options.mandatory ?? type === 'direct',
     routes,
+    bindings,
   };
 }
 
@@ -117,6 +126,7 @@ function createSend(definition: PublisherDefinition, plan: PublisherPlan, route:
     if (options.priority !== undefined) properties.priority = options.priority;
     if (deps.appId !== undefined) properties.appId = deps.appId;
     if (compress) properties.contentEncoding = compress;
+    if (route.options.type !== undefined) properties.type = route.options.type;
     return { exchange, routingKey: options.routingKey ?? route.routingKey, body, properties, mandatory: options.mandatory ?? mandatory };
   };
 

@@ -3,6 +3,7 @@ import type { Codec } from './codec';
 import type { WarrenConfig } from './config';
 import type { Logger } from './logger';
 import type { Class } from './metadata';
+import type { TopologyOptions } from './options';
 import type { ConsumeMiddleware, SettledEvent } from './pipeline';
 import type { PublishMiddleware } from './publishing';
 import type { Transport } from './transport';
@@ -34,6 +35,8 @@ export interface WarrenOptions extends WarrenConfig {
   name?: string;
   /** Validation defaults for every consumer and publisher. */
   validation?: ValidationSettings;
+  /** Exchanges and exchange-to-exchange bindings to declare besides the consumers' and publishers' (see docs/publishing.md). */
+  topology?: TopologyOptions;
   /** Where `${ENV}` placeholders are looked up (default `process.env`). */
   env?: Record<string, string | undefined>;
 }

@@ -4,6 +4,8 @@ import { acknowledgementSpecs } from './acknowledgement';
 import { ConformanceContext } from './context';
 import { deadLetteringSpecs } from './dead-lettering';
 import { deliveryPolicySpecs } from './delivery-policy';
+import { dispatchSpecs } from './dispatch';
+import { exchangeBindingSpecs } from './exchange-bindings';
 import { lifecycleSpecs } from './lifecycle';
 import { publishingSpecs } from './publishing';
 import { queueOperationSpecs } from './queue-operations';
@@ -39,5 +41,7 @@ export function defineConformanceSuite(name: string, factory: () => Promise<Tran
     lifecycleSpecs(ctx);
     queueTypeSpecs(ctx);
     deliveryPolicySpecs(ctx);
+    dispatchSpecs(ctx);
+    exchangeBindingSpecs(ctx);
   });
 }
