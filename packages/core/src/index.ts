@@ -50,7 +50,7 @@ export { listDeadLetters, replayDeadLetters, describeDeadLetter, deadLetterFilte
 export type { DeadLetter, ReplayOptions, ReplayReport } from './dead-letters';
 export type { InboxStore, InboxOptions, ClaimResult } from './inbox';
 export type { Telemetry } from './telemetry';
-export { getConsumers, getPublisher, getPublisherRoutes, isHandlerClass } from './metadata';
+export { constructorDependencies, getConsumers, getPublisher, getPublisherRoutes, isHandlerClass } from './metadata';
 export type { ConsumerDefinition, PublisherDefinition, Class } from './metadata';
 export { scanModules } from './scan';
 export { beginIntrospection, activeIntrospection } from './introspection';
