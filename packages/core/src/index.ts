@@ -40,6 +40,8 @@ export type { BatchInvocation } from './batch';
 export { planConsumer, resolveName, retryDelay, DEAD_LETTER_EXCHANGE, DEFAULT_CONSUMER_SETTINGS } from './consumer-plan';
 export type { ConsumerPlan, ConsumerDefaults } from './consumer-plan';
 export { planPublisher, publishVia } from './publishing';
+export { republishFailureKind } from './republish-failures';
+export type { RepublishFailureKind } from './republish-failures';
 export type { PublisherPlan, PublishMiddleware } from './publishing';
 export { createTelemetry } from './telemetry';
 export { configFromEnv, assertValidConfig } from './config';

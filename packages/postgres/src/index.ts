@@ -6,6 +6,8 @@
  */
 export { Outbox, OutboxTransaction } from './outbox';
 export type { OutboxOptions, OutboxSendOptions } from './outbox';
+export { ParkedRows } from './parked';
+export type { ParkedRow } from './parked';
 export { OutboxRelay } from './relay';
 export type { RelayOptions } from './relay';
 export { transactionalInbox, transactionOf } from './inbox';
