@@ -107,8 +107,9 @@ for pkg in core testing cli postgres; do
   expected=$(node -p "require('./packages/$pkg/package.json').version")
   [ "$version" = "$expected" ] || fail "@warren/$pkg is $version on the registry, expected $expected"
   # A package packed without its build ships only package.json, README and LICENSE.
-  files=$(npm view "@warren/$pkg" dist.fileCount --registry "$REGISTRY")
-  [ "${files:-0}" -gt 5 ] || fail "@warren/$pkg@$version holds $files files: was it built before packing?"
+  files=$(npm pack "@warren/$pkg@$version" --dry-run --json --registry "$REGISTRY" 2>/dev/null \
+    | node -e 'const [p] = JSON.parse(require("fs").readFileSync(0)); const f = p.files.map((x) => x.path); console.log(f.includes("dist/src/index.js") && f.includes("dist/src/index.d.ts") ? f.length : 0)')
+  [ "${files:-0}" -gt 0 ] || fail "@warren/$pkg@$version has no dist/src/index.js and .d.ts: was it built before packing?"
   echo "@warren/$pkg@$version published ($files files)"
 done
 for example in examples/*/; do
