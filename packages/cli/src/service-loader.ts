@@ -154,7 +154,7 @@ function addInjectedPublishers(handlers: Set<Class>, publishers: Set<Class>, cor
     if (typeof type !== 'function' || seen.has(type)) return;
     seen.add(type);
     if (core.getPublisher(type)) publishers.add(type as Class);
-    for (const dependency of (Reflect.getMetadata?.('design:paramtypes', type) ?? []) as unknown[]) visit(dependency);
+    for (const dependency of core.constructorDependencies(type as Class)) visit(dependency);
   };
   handlers.forEach(visit);
 }

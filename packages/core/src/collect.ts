@@ -1,6 +1,6 @@
 import { ConfigurationError } from './errors';
 import type { WarrenConfig } from './config';
-import { constructorParameterTypes, getConsumers, getPublisher, type Class, type ConsumerDefinition } from './metadata';
+import { constructorDependencies, getConsumers, getPublisher, type Class, type ConsumerDefinition } from './metadata';
 import { scanModules } from './scan';
 
 /** Where an app's classes come from (the matching fields of `WarrenOptions`). */
@@ -41,7 +41,7 @@ export function collectClasses(options: ClassSources): { handlers: Class[]; publ
     if (typeof type !== 'function' || seen.has(type)) return;
     seen.add(type);
     if (getPublisher(type)) publishers.add(type as Class);
-    for (const dep of constructorParameterTypes(type as Class)) visit(dep);
+    for (const dep of constructorDependencies(type as Class)) visit(dep);
   };
   handlers.forEach(visit);
   return { handlers: [...handlers], publishers: [...publishers] };

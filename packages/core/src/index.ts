@@ -46,6 +46,8 @@ export { DispatchTable } from './dispatch-table';
 export type { DispatchTarget } from './dispatch-table';
 export { planAppTopology } from './exchange-bindings';
 export type { AppTopologyPlan, ExchangeBindingPlan } from './exchange-bindings';
+export { republishFailureKind } from './republish-failures';
+export type { RepublishFailureKind } from './republish-failures';
 export type { PublisherPlan, PublishMiddleware } from './publishing';
 export { createTelemetry } from './telemetry';
 export { configFromEnv, assertValidConfig } from './config';
@@ -56,7 +58,7 @@ export { listDeadLetters, replayDeadLetters, describeDeadLetter, deadLetterFilte
 export type { DeadLetter, ReplayOptions, ReplayReport } from './dead-letters';
 export type { InboxStore, InboxOptions, ClaimResult } from './inbox';
 export type { Telemetry } from './telemetry';
-export { getConsumers, getPublisher, getPublisherRoutes, isHandlerClass } from './metadata';
+export { constructorDependencies, getConsumers, getPublisher, getPublisherRoutes, isHandlerClass } from './metadata';
 export type { ConsumerDefinition, PublisherDefinition, Class } from './metadata';
 export { scanModules } from './scan';
 export { beginIntrospection, activeIntrospection } from './introspection';

@@ -9,6 +9,7 @@ import { describeThrown, errorHeaders, userHeaders } from './failure-headers';
 import type { Logger } from './logger';
 import { delayProblem, retryBucket } from './retry-delays';
 import { RepublishFailures, republishFailureKind } from './republish-failures';
+import { SafeRejecter } from './safe-reject';
 import type { Delivery, FieldTable, OutgoingMessage, Settlement, Transport } from './transport';
 
 export { errorHeaders } from './failure-headers';
@@ -85,14 +86,33 @@ type Republished = 'retry' | 'dead-letter' | 'requeue';
  *   once: the queue's own `x-dead-letter-exchange` (Warren declares one on every queue) takes it;
  * - anything else (a timeout, a lost channel, a full queue) requeues the original after a second,
  *   at most `MAX_FAILED_REPUBLISHES` times per message, then rejects it the same way.
+ * A message whose `x-death` header the broker's own dead-lettering could crash on is never rejected:
+ * see {@link SafeRejecter} (safe-reject.ts).
  */
 export class FailureRouter {
   /** Retry queues of the delay ladder, declared on first use, one declaration at a time. */
   private readonly declaredBuckets = new Map<string, Promise<void>>();
   private declaring: Promise<unknown> = Promise.resolve();
   private readonly failures = new RepublishFailures();
+  private readonly rejecter: SafeRejecter;
 
-  constructor(private readonly transport: Transport, private readonly logger: Logger, private readonly holdMs = 1000) {}
+  constructor(private readonly transport: Transport, private readonly logger: Logger, private readonly holdMs = 1000) {
+    this.rejecter = new SafeRejecter(transport, logger, holdMs);
+  }
+
+  /**
+   * The last resort, for a message no failure publish could take: a reject to the queue's own
+   * dead-letter exchange, or — when its `x-death` is malformed — a dead-lettered copy without it.
+   * Never throws.
+   */
+  reject(plan: ConsumerPlan, delivery: Delivery, context: MessageContext, cause: WarrenError, because: string, fields: Record<string, unknown>): Promise<Settlement> {
+    return this.rejecter.reject(plan, delivery, context, cause, because, fields);
+  }
+
+  /** True when this message's settlement `ack` means it was dead-lettered as a copy by {@link reject}. */
+  deadLetteredAsCopy(context: MessageContext): boolean {
+    return this.rejecter.deadLetteredAsCopy(context);
+  }
 
   async apply(plan: ConsumerPlan, delivery: Delivery, context: MessageContext, outcome: Outcome): Promise<Settlement> {
     switch (outcome.kind) {
@@ -124,7 +144,7 @@ export class FailureRouter {
     const queue = plan.retryBuckets.get(bucket)!;
     const spec = retryQueueSpec(queue, bucket, plan.queue, plan.queueType);
     const message: OutgoingMessage = { exchange: '', routingKey: queue, body: delivery.body, properties: { ...delivery.properties, headers, expiration: undefined }, mandatory: true };
-    const settlement = await this.republish('retry', plan, delivery, context, message, async () => {
+    const settlement = await this.republish('retry', plan, delivery, context, error, message, async () => {
       // declare: false: the administrator created the queues (`warren topology --print` lists them).
       if (plan.declare && !plan.retryQueues.has(bucket)) await this.declareBucket(queue, () => this.transport.declare({ queues: [spec] }));
     }, plan.declare ? () => this.transport.declare({ queues: [spec] }) : undefined);
@@ -149,7 +169,7 @@ export class FailureRouter {
     const { exchange, routingKey, queue } = plan.deadLetter;
     const message: OutgoingMessage = { exchange, routingKey, body: delivery.body, properties: { ...delivery.properties, headers, expiration: undefined }, mandatory: queue !== undefined };
     const route = plan.topology;
-    const settlement = await this.republish('dead-letter', plan, delivery, context, message, undefined, () => this.transport.declare({
+    const settlement = await this.republish('dead-letter', plan, delivery, context, error, message, undefined, () => this.transport.declare({
       exchanges: route.exchanges?.filter((e) => e.name === exchange),
       queues: route.queues?.filter((q) => q.name === queue),
       bindings: route.bindings?.filter((b) => b.exchange === exchange && b.queue === queue),
@@ -174,18 +194,18 @@ export class FailureRouter {
     };
     if (context.attempt > 1) headers['x-warren-attempt'] = context.attempt;
     const message: OutgoingMessage = { exchange: '', routingKey: plan.queue, body: delivery.body, properties: { ...delivery.properties, headers }, mandatory: true };
-    const settlement = await this.republish('requeue', plan, delivery, context, message);
+    const settlement = await this.republish('requeue', plan, delivery, context, error, message);
     if (settlement === 'ack') this.logger.info('message requeued by its handler', { consumer: plan.id, messageId: context.messageId, requeues: headers['x-warren-requeues'], reason: error.message });
     return settlement;
   }
 
   /** Publishes `message`; on failure re-declares once (`repair`) where that can help, else gives up in bounded steps. */
-  private async republish(what: Republished, plan: ConsumerPlan, delivery: Delivery, context: MessageContext, message: OutgoingMessage, prepare?: () => Promise<void>, repair?: () => Promise<void>): Promise<Settlement> {
+  private async republish(what: Republished, plan: ConsumerPlan, delivery: Delivery, context: MessageContext, cause: WarrenError, message: OutgoingMessage, prepare?: () => Promise<void>, repair?: () => Promise<void>): Promise<Settlement> {
     const key = this.failures.keyOf(plan.queue, delivery);
     const frameSize = headerFrameSize(message.properties);
     if (frameSize > FRAME_MAX) {
       // Never sent: RabbitMQ's client would refuse it (CODEC), possibly closing a shared channel.
-      return this.cannotRepublish(what, plan, context, key, new PublishError(`The ${what} copy does not fit in one frame (CODEC): its properties and headers take ${frameSize} bytes, more than ${FRAME_MAX}.`));
+      return this.cannotRepublish(what, plan, delivery, context, cause, key, new PublishError(`The ${what} copy does not fit in one frame (CODEC): its properties and headers take ${frameSize} bytes, more than ${FRAME_MAX}.`));
     }
     let failure: unknown;
     try {
@@ -207,10 +227,10 @@ export class FailureRouter {
         failure = error;
       }
     }
-    return this.cannotRepublish(what, plan, context, key, failure);
+    return this.cannotRepublish(what, plan, delivery, context, cause, key, failure);
   }
 
-  private async cannotRepublish(what: Republished, plan: ConsumerPlan, context: MessageContext, key: string, failure: unknown): Promise<Settlement> {
+  private async cannotRepublish(what: Republished, plan: ConsumerPlan, delivery: Delivery, context: MessageContext, cause: WarrenError, key: string, failure: unknown): Promise<Settlement> {
     const kind = republishFailureKind(failure);
     const fields = { consumer: plan.id, messageId: context.messageId, error: failure instanceof Error ? failure.message : describeThrown(failure) };
     if (kind === 'transient') {
@@ -224,8 +244,7 @@ export class FailureRouter {
     }
     this.failures.forget(key);
     const why = kind === 'transient' ? `after ${MAX_FAILED_REPUBLISHES} requeues` : 'the publish cannot succeed';
-    this.logger.error(`could not ${what} the message (${why}); rejecting it to the queue's dead-letter exchange, without Warren's reason headers`, { ...fields, deadLetterExchange: plan.deadLetter.exchange });
-    return 'reject';
+    return this.reject(plan, delivery, context, cause, `could not ${what} the message (${why})`, fields);
   }
 
   /** One declaration at a time, so one the broker refuses never closes a channel under another; retried once. */

@@ -8,6 +8,7 @@ import { HandlerError, PublishError, PublishTimeoutError } from '../src/errors';
 import type { Logger } from '../src/logger';
 import { getConsumers } from '../src/metadata';
 import { FailureRouter, MAX_FAILED_REPUBLISHES } from '../src/outcome';
+import { deathHeaderProblem } from '../src/safe-reject';
 import { MemoryTransport } from '../src/transports/memory/transport';
 import type { Delivery, OutgoingMessage, PublishOptions, Transport } from '../src/transport';
 
@@ -101,5 +102,38 @@ describe('FailureRouter (when a retry or dead-letter publish fails)', () => {
     expect(await router.apply(plan, d, new MessageContext(d, 1), outcome)).to.equal('ack');
     expect(await router.apply(plan, d, new MessageContext(d, 1), outcome)).to.equal('ack');
     expect((await transport.inspectQueue('work.retry.250')).messageCount).to.equal(2);
+  });
+  it('never rejects a message with a malformed x-death: when the copy without it cannot be dead-lettered either, it requeues', async () => {
+    transport.fail = (m) => new PublishError(`Publishing to exchange "${m.exchange}" failed (CODEC): frame size of 131100 bytes exceeds maximum of 131072`);
+    const d = { ...delivery(), properties: { messageId: 'forged', headers: { 'x-death': ['junk'] } } };
+    expect(await retry(d)).to.equal('requeue');
+    expect(lines.at(-1)).to.match(/^could not retry the message \(the publish cannot succeed\); its x-death header is malformed and a copy without it could not be dead-lettered either: requeueing it \(never rejected\)$/);
+  });
+});
+
+describe('deathHeaderProblem (may the broker dead-letter this message itself?)', () => {
+  const problem = (death: unknown) => deathHeaderProblem(death === undefined ? {} : { 'x-death': death as never }, 'work');
+
+  it('accepts no x-death, and x-death entries as RabbitMQ writes them', () => {
+    expect(problem(undefined)).to.equal(undefined);
+    expect(problem([])).to.equal(undefined);
+    expect(problem([{ count: 2, reason: 'expired', queue: 'work.retry.100', time: new Date(), exchange: '', 'routing-keys': ['work'] }, { count: 1, reason: 'rejected', queue: 'other' }])).to.equal(undefined);
+  });
+
+  it('refuses what RabbitMQ 3.10 crashes on or cannot encode, and anything else that is not an array of tables', () => {
+    const refused: Array<[unknown, RegExp]> = [
+      ['junk', /x-death is a string/],
+      [{ queue: 'x' }, /x-death is a table/],
+      [['junk'], /x-death\[0\] is a string, not a table/],
+      [[{ queue: 'a', reason: 'expired' }, 7], /x-death\[1\] is the number 7/],
+      [[{ queue: 'a', reason: 'expired', count: 'x' }], /count is a string/],
+      [[{ queue: 'a', reason: 'expired', count: 1.5 }], /count is the number 1.5/],
+      [[{ queue: 'a', reason: 'expired', count: -1 }], /count is the number -1/],
+      [[{ queue: 'a', reason: 'expired', count: 9223372036854775807n }], /count is the integer 9223372036854775807/],
+      [[{ queue: 42, reason: 'expired' }], /queue is the number 42/],
+      [[{ queue: 'a', reason: 'expired', 'routing-keys': 'k' }], /routing-keys is a string/],
+      [[{ queue: 'work', reason: 'rejected', count: 1 }], /entry for this queue with reason "rejected"/],
+    ];
+    for (const [death, why] of refused) expect(problem(death), JSON.stringify(death, (_k, v) => (typeof v === 'bigint' ? String(v) : v))).to.match(why);
   });
 });
