@@ -8,7 +8,7 @@ type Numbers = Extract<LiveNumbers, { status: 'ok' }>;
 export function GraphView({ placed, live }: { placed: Placed; live?: Numbers }) {
   return (
     <div class="graph-frame">
-      <svg class="graph" data-testid="graph" width={placed.width} height={placed.height} viewBox={`0 0 ${placed.width} ${placed.height}`} role="img" aria-label="Publishers, exchanges, queues and consumers">
+      <svg class="graph" data-testid="graph" width="100%" style={{ maxWidth: `${placed.width}px` }} viewBox={`0 0 ${placed.width} ${placed.height}`} role="img" aria-label="Publishers, exchanges, queues and consumers">
         <defs>
           {['normal', 'dead', 'failure'].map((kind) => (
             <marker key={kind} id={`arrow-${kind}`} viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">

@@ -5,7 +5,10 @@ export interface PlacedNode extends GraphNode { x: number; y: number; width: num
 export interface PlacedEdge extends GraphEdge { points: Array<{ x: number; y: number }>; labelAt?: { x: number; y: number } }
 export interface Placed { nodes: PlacedNode[]; edges: PlacedEdge[]; width: number; height: number }
 
-const FONT = '13px system-ui, sans-serif';
+const FONT = '600 13px system-ui, sans-serif';
+const STATS_FONT = '11px ui-monospace, "DejaVu Sans Mono", monospace';
+/** The widest live-numbers line a queue or exchange usually shows. */
+const STATS_SAMPLE = { queue: '0000 msgs · 00 consumers · 00.0/s', exchange: 'in 00.0/s · out 00.0/s' };
 const SMALL_FONT = '11px system-ui, sans-serif';
 /** Node heights: a title, a kind line, and for queues and exchanges a line of live numbers. */
 export const NODE_HEIGHT: Record<GraphNode['kind'], number> = { publisher: 44, consumer: 44, exchange: 60, queue: 60 };
@@ -24,7 +27,8 @@ export function place(graph: WiringGraph): Placed {
   g.setGraph({ rankdir: 'LR', nodesep: 22, ranksep: 80, edgesep: 12, marginx: 16, marginy: 16 });
   g.setDefaultEdgeLabel(() => ({}));
   for (const node of graph.nodes) {
-    const width = Math.max(textWidth(node.label, FONT), textWidth(`${node.kind} ${node.detail ?? ''}`, SMALL_FONT), node.kind === 'queue' ? 150 : 90) + 28;
+    const stats = node.kind === 'queue' || node.kind === 'exchange' ? textWidth(STATS_SAMPLE[node.kind], STATS_FONT) : 0;
+    const width = Math.max(textWidth(node.label, FONT), textWidth(`${node.kind} · ${node.detail ?? ''}`, SMALL_FONT), stats, 90) + 30;
     g.setNode(node.id, { width, height: NODE_HEIGHT[node.kind] });
   }
   for (const edge of graph.edges) {
