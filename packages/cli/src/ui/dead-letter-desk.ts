@@ -34,7 +34,9 @@ export class DeadLetterDesk {
       if (!plan.deadLetter.queue) return { ...summary, problem: `dead letters go to exchange "${plan.deadLetter.exchange}" with no queue Warren declares` };
       if (!transport) return summary;
       try {
-        return { ...summary, count: (await transport.inspectQueue(plan.deadLetter.queue)).messageCount };
+        // In turn with listings: a message a listing holds is not counted by the broker.
+        const queue = plan.deadLetter.queue;
+        return { ...summary, count: await this.exclusive(queue, async () => (await transport.inspectQueue(queue)).messageCount) };
       } catch (error) {
         return { ...summary, problem: /NOT_FOUND/.test((error as Error).message) ? 'not declared yet: the service has not started on this broker' : (error as Error).message };
       }
