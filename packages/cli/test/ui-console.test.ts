@@ -13,7 +13,7 @@ import { bodyView, deadLetterDetail, groupDeadLetters, selects } from '../src/ui
 import { defaultManagementUrl, ManagementClient, vhostOf } from '../src/ui/management';
 import { LOOPBACK_NAMES, tokenMatches } from '../src/ui/security';
 import { wiringGraph } from '../src/ui/wiring';
-import { fixture } from './support/cli';
+import { fixture, runWarren } from './support/cli';
 import { buildConsoleAssets } from './support/console-assets';
 
 /** A dead letter as core's DLQ API reads one from the headers Warren writes. */
@@ -192,5 +192,19 @@ describe('warren ui: the console\'s HTTP server', () => {
     expect((await post({ 'x-warren-token': token, origin: 'http://evil.example' })).status).to.equal(403);
     // The right token gets through to the desk, which knows no consumer X.y.
     expect((await post({ 'x-warren-token': token })).status).to.equal(404);
+  });
+});
+
+describe('warren ui: the command', () => {
+  it('exits 2 with the password redacted when the broker cannot be reached', async () => {
+    const result = await runWarren(['ui', fixture('orders-service'), '--amqp', 'amqp://app:s3cret-pw@127.0.0.1:1/shop', '--port', '0']);
+    expect(result.code).to.equal(2);
+    expect(result.stderr).to.contain('127.0.0.1:1').and.not.contain('s3cret-pw');
+  });
+
+  it('exits 2 on a port that is not one', async () => {
+    const result = await runWarren(['ui', fixture('orders-service'), '--port', '70000']);
+    expect(result.code).to.equal(2);
+    expect(result.stderr).to.contain('--port must be a port number');
   });
 });
