@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import * as path from 'node:path';
-import { redactText, WarrenError } from '@warren/core';
+import { ConfigurationError, redactText, WarrenError } from '@warren/core';
 import type { ActionRequest, ConsoleConfig, ContractView, Selection, WiringGraph } from './api-types';
 import { ConsoleRequestError, type DeadLetterDesk } from './dead-letter-desk';
 import type { ManagementClient } from './management';
@@ -56,7 +56,7 @@ function loadAssets(dir: string): Map<string, Buffer> {
     try {
       files.set(file, readFileSync(path.join(dir, file)));
     } catch {
-      throw new WarrenError('CONSOLE_ASSETS', `The console's page is missing (${path.join(dir, file)}): build @warren/cli with npm run build.`);
+      throw new ConfigurationError(`The console's page is missing (${path.join(dir, file)}): build @warren/cli with npm run build.`);
     }
   }
   return files;
