@@ -8,7 +8,7 @@ import { AmqpTransport, silentLogger, Warren, type Class } from '@warren/core';
 import { describeWithBroker } from './support/broker';
 import { launchBrowser, screenshotPath, type Browser } from './support/browser';
 import { afterCleanup } from './support/cleanup';
-import { buildConsoleAssets } from './support/console-assets';
+import { buildConsoleAssets, closedPort } from './support/console-assets';
 import { startConsole, type RunningConsole } from './support/console-process';
 import { managementReachable, MANAGEMENT_URL, scratchVhost, type ScratchVhost } from './support/management';
 
@@ -217,11 +217,11 @@ describeWithBroker('warren ui, in a browser, on the orders example', function ()
   });
 
   it('hides replay and discard when read-only, and says plainly when the management API is unreachable', async () => {
-    readOnly = await startConsole([EXAMPLE, '--amqp', scratch!.amqpUrl, '--management', 'http://127.0.0.1:9/', '--port', '0']);
+    readOnly = await startConsole([EXAMPLE, '--amqp', scratch!.amqpUrl, '--management', `http://127.0.0.1:${await closedPort()}/`, '--port', '0']);
     expect(readOnly.token).to.equal(undefined);
     await open('#/wiring', readOnly);
     await page.locator('[data-testid="live-state"][data-status="unreachable"]').waitFor();
-    expect(await page.locator('[data-testid="live-state"]').textContent()).to.contain('Management API unreachable');
+    expect(await page.locator('[data-testid="live-state"]').textContent()).to.contain('Management API unreachable').and.contain('connection refused');
     expect(await page.locator('[data-testid="mode"]').textContent()).to.equal('read-only');
     await shot('wiring-management-unreachable');
     await open(`#/dead-letters/${CONSUMER}`, readOnly);

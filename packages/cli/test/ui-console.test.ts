@@ -14,7 +14,7 @@ import { defaultManagementUrl, ManagementClient, vhostOf } from '../src/ui/manag
 import { LOOPBACK_NAMES, tokenMatches } from '../src/ui/security';
 import { wiringGraph } from '../src/ui/wiring';
 import { fixture, runWarren } from './support/cli';
-import { buildConsoleAssets } from './support/console-assets';
+import { buildConsoleAssets, closedPort } from './support/console-assets';
 
 /** A dead letter as core's DLQ API reads one from the headers Warren writes. */
 function letter(messageId: string, code: string, message: string, failedAt: number | undefined, body = '{}', extra: FieldTable = {}): DeadLetter {
@@ -116,8 +116,9 @@ describe('warren ui: the console\'s model', () => {
   });
 
   it('reports an unreachable management API as a state, without its credentials', async () => {
-    const live = await new ManagementClient('http://app:s3cret@127.0.0.1:1', '/').live();
-    expect(live.status).to.equal('unreachable');
+    const port = await closedPort();
+    const live = await new ManagementClient(`http://app:s3cret@127.0.0.1:${port}`, '/').live();
+    expect(live).to.include({ status: 'unreachable', reason: `no answer from http://127.0.0.1:${port}: connection refused (is the rabbitmq_management plugin enabled?)` });
     expect(JSON.stringify(live)).not.to.contain('s3cret').and.not.to.contain('app:');
   });
 

@@ -62,8 +62,7 @@ export class ManagementClient {
       return { status: 'ok', at, queues: queueNumbers(queues), exchanges: exchangeNumbers(exchanges) };
     } catch (error) {
       if (error instanceof ManagementAnswer) return { status: error.status === 401 ? 'unauthorized' : 'error', at, reason: error.message };
-      const reason = redactText((error as Error).message ?? String(error), this.secrets);
-      return { status: 'unreachable', at, reason: `no answer from ${this.describe()}: ${reason}` };
+      return { status: 'unreachable', at, reason: `no answer from ${this.describe()}: ${redactText(networkReason(error), this.secrets)}` };
     }
   }
 
@@ -95,6 +94,15 @@ class ManagementAnswer extends Error {
   constructor(readonly status: number, message: string) {
     super(message);
   }
+}
+
+/** What went wrong on the network, in a few words: fetch() itself only says "fetch failed". */
+function networkReason(error: unknown): string {
+  if (error instanceof Error && error.name === 'TimeoutError') return `nothing within ${REQUEST_TIMEOUT_MS / 1000} s`;
+  const cause = error instanceof Error ? (error.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
+  if (typeof cause?.code === 'string') return cause.code === 'ECONNREFUSED' ? 'connection refused (is the rabbitmq_management plugin enabled?)' : cause.code;
+  if (typeof cause?.message === 'string') return cause.message;
+  return error instanceof Error ? error.message : String(error);
 }
 
 type Row = Record<string, unknown>;

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import * as path from 'node:path';
 
 const BUILD_SCRIPT = path.resolve(__dirname, '../../../ui/build.mjs');
@@ -13,4 +14,14 @@ export function buildConsoleAssets(): Promise<void> {
     execFile(process.execPath, [BUILD_SCRIPT], { timeout: 60_000 }, (error, _stdout, stderr) => (error ? reject(new Error(`ui/build.mjs failed: ${stderr || error.message}`)) : resolve()));
   });
   return built;
+}
+
+/** A port nothing listens on: one the system just handed out and took back. */
+export function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    }).on('error', reject);
+  });
 }
