@@ -186,6 +186,46 @@ export async function replayDeadLetters(transport: Transport, queue: string, opt
   return report;
 }
 
+/** What a discard did. */
+export interface DiscardReport {
+  discarded: number;
+  /** Left in the queue because they did not match the filter. */
+  skipped: number;
+}
+
+/**
+ * Removes dead letters for good: each message present at the start that `filter` accepts (all when
+ * there is none) is acknowledged, up to `limit`; the others are given back in their order. For
+ * messages that can never succeed, after they were looked at (`listDeadLetters`): there is no undo.
+ *
+ * @example
+ * ```ts
+ * const { discarded } = await discardDeadLetters(transport, 'billing.orders.dlq', { filter: (l) => l.errorCode === 'DECODE_FAILED' });
+ * ```
+ */
+export async function discardDeadLetters(transport: Transport, queue: string, options: Pick<ReplayOptions, 'filter' | 'limit'> = {}): Promise<DiscardReport> {
+  const total = (await transport.inspectQueue(queue)).messageCount;
+  const limit = options.limit ?? Number.POSITIVE_INFINITY;
+  const report: DiscardReport = { discarded: 0, skipped: 0 };
+  const held: FetchedMessage[] = [];
+  try {
+    for (let taken = 0; taken < total && report.discarded < limit && held.length < MAX_HELD_MESSAGES; taken++) {
+      const message = await transport.get(queue);
+      if (!message) break;
+      if (options.filter && !options.filter(describeDeadLetter(message))) {
+        held.push(message);
+        report.skipped++;
+        continue;
+      }
+      await message.ack();
+      report.discarded++;
+    }
+  } finally {
+    await giveBack(held);
+  }
+  return report;
+}
+
 function replayProperties(properties: MessageProperties, letter: DeadLetter): MessageProperties {
   const headers: FieldTable = {};
   for (const [name, value] of Object.entries(properties.headers ?? {})) {
