@@ -19,6 +19,7 @@ import { FailureRouter } from './outcome';
 import { redactText } from './redact';
 import { createDeliveryHandler, type ConsumeMiddleware, type SettledEvent } from './pipeline';
 import { createBoundPublisher, planPublisher, publishThrough, type PublisherPlan, type PublishingDeps, type PublishMiddleware } from './publishing';
+import { DelayedDelivery, prepareRetryCascades } from './scheduling';
 import { createTelemetry } from './telemetry';
 import { assertNoConflicts, collectClasses, withOverrides } from './collect';
 import { assertSingleCopy } from './copies';
@@ -129,6 +130,7 @@ export class Warren {
         appId: options.name,
         middleware: publishMiddleware,
         declared,
+        delays: { delivery: new DelayedDelivery(transport), queueType: defaults.queueType, declare: defaults.declare },
       };
       for (const plan of publishers) {
         container.registerInstance(plan.publisherClass, createBoundPublisher(getPublisher(plan.publisherClass)!, plan, publishing));
@@ -143,6 +145,7 @@ export class Warren {
       /** Everything that needs the broker: publisher exchanges, then each consumer's topology and subscription. */
       const attach = async () => {
         await prepareTopology(transport, consumers, publishers.map((p) => publisherExchange(getPublisher(p.publisherClass)!, p, options.declare ?? true)));
+        await prepareRetryCascades(publishing.delays!.delivery, consumers);
         markDeclared?.();
         for (const [i, plan] of consumers.entries()) {
           subscriptions.set(plan.id, await transport.subscribe({ queue: plan.queue, prefetch: plan.prefetch, concurrency: plan.concurrency, topology: plan.declare ? plan.topology : undefined }, handlers[i]!));

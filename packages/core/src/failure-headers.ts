@@ -21,13 +21,15 @@ export function isWarrenHeader(name: string): boolean {
   return name.startsWith('x-warren-');
 }
 
-/** The headers a publisher set: neither broker-owned nor Warren's own, and no key that could reach a prototype. */
+/** The headers a publisher set: neither broker-owned, nor routing (`CC`, `BCC`), nor Warren's own, and no key that could reach a prototype. */
 export function userHeaders(headers: FieldTable | undefined): FieldTable {
   const copy: FieldTable = {};
   if (!headers) return copy;
   for (const name of Object.keys(headers)) {
     if (name === '__proto__' || name === 'constructor' || name === 'prototype') continue;
-    if (isBrokerOwnedHeader(name) || isWarrenHeader(name)) continue;
+    // CC / BCC are routing instructions to the broker, not data: copied into a retry or a dead
+    // letter, they would send copies to whatever queues or keys the original publisher named.
+    if (isBrokerOwnedHeader(name) || isWarrenHeader(name) || name === 'CC' || name === 'BCC') continue;
     copy[name] = headers[name];
   }
   return copy;

@@ -10,6 +10,7 @@ import { queueOperationSpecs } from './queue-operations';
 import { queueTypeSpecs } from './queue-types';
 import { requestReplySpecs } from './request-reply';
 import { routingSpecs } from './routing';
+import { schedulingSpecs } from './scheduling';
 import { topologySpecs } from './topology';
 
 /**
@@ -39,5 +40,6 @@ export function defineConformanceSuite(name: string, factory: () => Promise<Tran
     lifecycleSpecs(ctx);
     queueTypeSpecs(ctx);
     deliveryPolicySpecs(ctx);
+    schedulingSpecs(ctx);
   });
 }
