@@ -113,9 +113,10 @@ export class DelayedDelivery {
 }
 
 /**
- * At start: the cascade of each queue type whose consumers retry, declared (or, for consumers with
- * `declare: false`, checked) once, before the consumers bind their retry hops to it.
+ * At start: the cascade of each queue type whose consumers retry, declared once, before the
+ * consumers bind their retry hops to it. (Consumers with `declare: false` had it checked with the
+ * rest of their topology, by `prepareTopology`.)
  */
 export async function prepareRetryCascades(delays: DelayedDelivery, consumers: readonly ConsumerPlan[]): Promise<void> {
-  for (const plan of consumers) if (plan.retryHop) await delays.prepareCascade(plan.retryHop.queueType, plan.declare);
+  for (const plan of consumers) if (plan.retryHop && plan.declare) await delays.prepareCascade(plan.retryHop.queueType, true);
 }

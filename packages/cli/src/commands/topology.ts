@@ -3,6 +3,7 @@ import { connectTo } from '../broker-connection';
 import { ExitCode } from '../exit-codes';
 import { loadService } from '../service-loader';
 import { checkQueues } from '../topology-check';
+import { startDelayQueues } from '../topology-delays';
 import { buildTopology } from '../topology-model';
 import { renderTopology, type TopologyFormat } from '../topology-render';
 import { topologyDefinitions } from '../topology-definitions';
@@ -32,7 +33,8 @@ export async function topologyCommand(entries: string[], options: TopologyComman
     if (!url) throw new ConfigurationError('--check needs a broker: pass --check amqp://user:password@host:5672/vhost or set AMQP_URL.');
     const transport = await connectTo(url, 'topology-check');
     try {
-      const checks = await checkQueues(transport, model.queues);
+      // Route hops are left out: a route that never sent a delayed message has none yet.
+      const checks = await checkQueues(transport, [...model.queues, ...startDelayQueues(model)]);
       process.stdout.write(`Queues on ${redactUrl(url)}\n`);
       for (const check of checks) {
         process.stdout.write(`  ${check.status === 'ok' ? '✓' : '✗'} ${check.queue}: ${check.status}${check.detail ? ` — ${check.detail}` : ''}\n`);

@@ -74,8 +74,11 @@ describeOnScratchBroker('Under faults: a user without configure permission', {},
     const message = (error as Error).message;
     const listed = message.split('\n').filter((line) => line.startsWith('  - '));
     console.log(`      least privilege | missing topology reported in ${elapsedMs} ms | ${listed.length} items`);
-    // Two exchanges (the consumer's, the dead-letter exchange) and four queues (its own, .dlq, .retry.50, .redelivered).
-    expect(listed, message).to.have.length(6);
+    // Four exchanges (the consumer's, the dead-letter exchange, the delay cascade's delivery and
+    // unroutable exchanges), five queues (its own, .dlq, its .retry hop, .redelivered, the
+    // unroutable queue) and one line for the 64 exchanges and queues of the classic delay cascade.
+    expect(listed, message).to.have.length(10);
+    expect(message).to.contain('64 of the 64 exchanges and queues of the classic delay cascade');
     expect(message).to.contain('warren.dead-letter').and.contain('.shipments.redelivered').and.contain('--print');
     expect(message).not.to.contain(PASSWORD);
   });
