@@ -47,12 +47,26 @@ export interface DelayHop {
   readonly routingKey: string;
 }
 
-/** Exchange and queue name of one level: `warren.delay.classic.07`. */
+/**
+ * Exchange and queue name of one level.
+ *
+ * @example
+ * ```ts
+ * delayLevelName('classic', 7); // 'warren.delay.classic.07': holds messages 128 ms
+ * ```
+ */
 export function delayLevelName(queueType: QueueType, level: number): string {
   return `warren.delay.${queueType}.${String(level).padStart(2, '0')}`;
 }
 
-/** The hop a consumer's retries end in: `<queue>.retry`, the consumer's queue type, back to its queue. */
+/**
+ * The hop a consumer's retries end in: `<queue>.retry`, the consumer's queue type, back to its queue.
+ *
+ * @example
+ * ```ts
+ * retryHop('billing.charge', 'quorum').name; // 'billing.charge.retry'
+ * ```
+ */
 export function retryHop(queue: string, queueType: QueueType): DelayHop {
   return hop(`${queue}.retry`, queueType, '', queue);
 }
@@ -60,6 +74,11 @@ export function retryHop(queue: string, queueType: QueueType): DelayHop {
 /**
  * The hop of a publisher route's delayed sends: `warren.delay.<type>.to.<exchange>/<routing key>`
  * (a hash instead, past RabbitMQ's 255-byte name limit).
+ *
+ * @example
+ * ```ts
+ * routeHop('billing', 'invoice.due', 'classic').name; // 'warren.delay.classic.to.billing/invoice.due'
+ * ```
  */
 export function routeHop(exchange: string, routingKey: string, queueType: QueueType): DelayHop {
   const readable = `warren.delay.${queueType}.to.${exchange}/${routingKey}`;
@@ -91,6 +110,11 @@ export function delayedAddress(delayMs: number, hop: DelayHop): { exchange: stri
 /**
  * The delay a cascade routing key spells, and the hop id it ends in; undefined for any other key.
  * For tools and tests (the broker never needs it).
+ *
+ * @example
+ * ```ts
+ * readDelayedRoutingKey(message.routingKey); // { delayMs: 1500, hopId: '3fa9…' }
+ * ```
  */
 export function readDelayedRoutingKey(routingKey: string): { delayMs: number; hopId: string } | undefined {
   const words = routingKey.split('.');
@@ -133,7 +157,15 @@ export function delayDeliveryTopology(): Required<Pick<Topology, 'exchanges' | '
   };
 }
 
-/** Every exchange, queue and binding of one cascade (levels 31 … 0, the delivery exchange, the unroutable queue). */
+/**
+ * Every exchange, queue and binding of one cascade (levels 31 … 0, the delivery exchange, the
+ * unroutable queue), for tools that declare or list it.
+ *
+ * @example
+ * ```ts
+ * await transport.declare(delayCascadeTopology('quorum'));
+ * ```
+ */
 export function delayCascadeTopology(queueType: QueueType): Required<Topology> {
   const delivery = delayDeliveryTopology();
   const exchanges: ExchangeSpec[] = [...delivery.exchanges];
@@ -161,7 +193,14 @@ export function delayHopBinding(hop: DelayHop): QueueBindingSpec {
   return { exchange: DELAY_DELIVERY_EXCHANGE, queue: hop.name, routingKey: `${'*.'.repeat(DELAY_LEVELS)}${hop.id}` };
 }
 
-/** A hop with what it needs to be bound: the delivery exchange (and its alternate exchange and queue). */
+/**
+ * A hop with what it needs to be bound: the delivery exchange (and its alternate exchange and queue).
+ *
+ * @example
+ * ```ts
+ * await transport.declare(delayHopTopology(routeHop('billing', 'invoice.due', 'classic')));
+ * ```
+ */
 export function delayHopTopology(hop: DelayHop): Required<Pick<Topology, 'exchanges' | 'queues' | 'bindings'>> {
   const delivery = delayDeliveryTopology();
   return {

@@ -2,7 +2,7 @@ import { PayloadValidationError, summarizeIssues, type WarrenError } from './err
 import type { FieldTable } from './transport';
 
 /**
- * What a failed message carries when Warren republishes it (to a retry queue, the dead-letter queue
+ * What a failed message carries when Warren republishes it (into the delay cascade, to the dead-letter queue
  * or back to its own queue): the headers its publisher set, then Warren's. Headers the broker owns
  * and headers Warren owns are never taken from a delivery, because anyone who can publish can forge
  * them: a forged `x-death` crashes RabbitMQ 3.10's dead-lettering, and forged `x-warren-*` headers

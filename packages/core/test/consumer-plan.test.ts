@@ -62,7 +62,7 @@ describe('Consumer plan', () => {
     expect(plan!.topology.queues!.map((q) => q.name)).to.deep.equal(['once', 'once.dlq', 'once.redelivered']);
   });
 
-  it('makes the dead-letter and retry queues of a quorum consumer quorum queues too', () => {
+  it('makes the dead-letter queue and retry hop of a quorum consumer quorum queues too', () => {
     class Replicated {
       @Consumer('orders', 'created', { queue: 'replicated', queueType: 'quorum', retry: { attempts: 2, delay: 100 } })
       async on(order: OrderCreated) { void order; }

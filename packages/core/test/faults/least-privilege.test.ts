@@ -99,7 +99,7 @@ describeOnScratchBroker('Under faults: a user without configure permission', {},
     await app.get(Shipments).created({ id: 's1' });
     await app.get(Shipments).created({ id: 'fail-1' });
     await eventually('the good shipment is handled', () => opts.shipped.ids.includes('s1'), 10_000);
-    // The failing one went through the retry queue and ended in the dead-letter queue: no declaration needed.
+    // The failing one went through the delay cascade and ended in the dead-letter queue: no declaration needed.
     await eventually('the failing shipment is dead-lettered', async () => (await app.transport.inspectQueue(`${env.Q}.shipments.dlq`)).messageCount === 1, 10_000);
     const logger = opts.logger as RecordingLogger;
     expect(logger.lines.join('\n')).not.to.match(/ACCESS_REFUSED/);
