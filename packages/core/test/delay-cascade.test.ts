@@ -6,7 +6,11 @@ import {
   DELAY_DELIVERY_EXCHANGE, DELAY_LEVELS, DELAY_UNROUTABLE, delayCascadeTopology, delayedAddress, delayHopTopology, delayLevelName,
   MAX_DELAY_MS, readDelayedRoutingKey, retryHop, routeHop, type DelayHop,
 } from '../src/delay-cascade';
+import { Warren } from '../src/app';
+import { Consumer, Publisher, route } from '../src/decorators';
 import { ConfigurationError, InvalidDelayError } from '../src/errors';
+import { silentLogger } from '../src/logger';
+import { publishVia } from '../src/publishing';
 import { delayedMessage, requestedDelay } from '../src/scheduling';
 import { MemoryTransport } from '../src/transports/memory/transport';
 import { topicMatches, topicPattern, topicWords } from '../src/transports/memory/routing';
@@ -206,5 +210,38 @@ describe('MemoryTransport timing for the cascade', () => {
     const deadline = Date.now() + 5000;
     while ((await transport.inspectQueue('target')).messageCount === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     expect((await transport.inspectQueue('target')).messageCount).to.equal(1);
+  });
+});
+
+const outboxArrivals: number[] = [];
+
+class Ticks {
+  @Consumer('ticks', 'tick', { queue: 'ticks', message: Object })
+  async tick() { outboxArrivals.push(Date.now()); }
+}
+
+@Publisher('ticks')
+class TickEvents {
+  readonly tick = route('tick', Object);
+}
+
+describe('publishVia with a delay (a transactional outbox)', () => {
+  it('hands over the message as it enters the cascade, with the cascade and hop ready, so a relay sends it delayed', async () => {
+    const app = await Warren.start({ transport: new MemoryTransport(), handlers: [Ticks], publishers: [TickEvents], logger: silentLogger, telemetry: false });
+    try {
+      const stored: OutgoingMessage[] = [];
+      await publishVia(app.get(TickEvents).tick, { n: 1 }, { delay: 200 }, async (message) => { stored.push(message); });
+      expect(stored).to.have.length(1);
+      expect(stored[0]!.exchange).to.match(/^warren\.delay\.classic\.0[67]$/);
+      expect(readDelayedRoutingKey(stored[0]!.routingKey)?.hopId).to.equal(routeHop('ticks', 'tick', 'classic').id);
+      const relayed = Date.now();
+      await app.transport.publish(stored[0]!); // what the relay does, later
+      const deadline = Date.now() + 5000;
+      while (outboxArrivals.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(outboxArrivals).to.have.length(1);
+      expect(outboxArrivals[0]! - relayed, 'the delay counts from when the relay sends it').to.be.at.least(150);
+    } finally {
+      await app.close();
+    }
   });
 });
