@@ -9,7 +9,7 @@ import type { Route } from './decorators';
 import { ConfigurationError, ConnectionError, RemoteError } from './errors';
 import { getPublisherRoutes, type Class, type PublisherDefinition } from './metadata';
 import type { RouteDefinition, SendOptions } from './options';
-import { delayedMessage, requestedDelay, type DelayedDelivery } from './scheduling';
+import { requestedDelay, type DelayedDelivery } from './scheduling';
 import type { Delivery, ExchangeSpec, FieldTable, MessageProperties, OutgoingMessage, PublishOptions, Transport } from './transport';
 import { createPayloadValidator, type PayloadValidator, type ValidationSettings } from './validation';
 
@@ -128,17 +128,17 @@ function createSend(definition: PublisherDefinition, plan: PublisherPlan, route:
   const publishOptions = { confirm, timeoutMs };
   const delays = delayedSends(definition, route, exchange, deps);
   const redirect = async (message: unknown, options: SendOptions | undefined, deliver: (message: OutgoingMessage) => Promise<void>) => {
-    const dueAt = delays.requested(options);
+    const delayMs = delays.requested(options);
     const outgoing = build(message, options);
-    await publishThrough(deps.middleware, outgoing, dueAt === undefined ? deliver : async (m) => deliver(await delays.address(m, dueAt)));
+    await publishThrough(deps.middleware, outgoing, delayMs === undefined ? deliver : async (m) => deliver(await delays.address(m, delayMs)));
   };
   let declared = deps.declared === undefined;
   deps.declared?.then(() => { declared = true; }, () => undefined);
   const send = ((message: unknown, options?: SendOptions) => {
     const perSend = options?.timeoutMs === undefined ? publishOptions : { confirm, timeoutMs: options.timeoutMs };
-    const dueAt = delays.requested(options);
+    const delayMs = delays.requested(options);
     const outgoing = build(message, options);
-    const publish = dueAt === undefined ? (m: OutgoingMessage) => deps.transport.publish(m, perSend) : (m: OutgoingMessage) => delays.publish(m, dueAt, perSend);
+    const publish = delayMs === undefined ? (m: OutgoingMessage) => deps.transport.publish(m, perSend) : (m: OutgoingMessage) => delays.publish(m, delayMs, perSend);
     if (!declared) return untilDeclared(deps.declared!, perSend.timeoutMs ?? deps.publishTimeoutMs, exchange).then(() => publishThrough(deps.middleware, outgoing, publish));
     return publishThrough(deps.middleware, outgoing, publish);
   }) as Route<unknown, unknown>;
@@ -185,30 +185,26 @@ function delayedSends(definition: PublisherDefinition, route: RouteDefinition, e
     return message;
   };
   return {
-    /** When the message is due (ms since the epoch), or undefined to send at once. */
+    /** The delay asked for, in ms, or undefined to send at once. */
     requested(options: SendOptions | undefined): number | undefined {
-      const now = Date.now();
-      const delayMs = options ? requestedDelay(options, now) : undefined;
+      const delayMs = options ? requestedDelay(options) : undefined;
       if (!delayMs) return undefined;
       if (!settings) throw new ConfigurationError('This publisher was bound without delayed delivery: resolve it from a running Warren app.');
       if (options!.routingKey !== undefined && options!.routingKey !== route.routingKey) {
         throw new ConfigurationError(`A delayed send goes to its route's routing key "${route.routingKey}" (got routingKey "${options!.routingKey}"): each destination of delayed messages costs a queue, so only routes have one. Declare a route for that key.`);
       }
       if (options!.expiration !== undefined) throw new ConfigurationError('A delayed send cannot carry an expiration: the broker would expire it while it waits.');
-      return now + delayMs;
+      return delayMs;
     },
-    publish(message: OutgoingMessage, dueAt: number, options: PublishOptions): Promise<void> {
-      return settings!.delivery.publish(checked(message), dueAt, hop!, declare, options);
+    publish(message: OutgoingMessage, delayMs: number, options: PublishOptions): Promise<void> {
+      return settings!.delivery.publish(checked(message), delayMs, hop!, declare, options);
     },
     /**
      * For publishVia: the message as it enters the cascade, with the cascade and hop ready. Its
      * delay counts from now: a relay that sends it later delivers it that much later.
      */
-    async address(message: OutgoingMessage, dueAt: number): Promise<OutgoingMessage> {
-      delayedMessage(checked(message), 1, hop!);
-      await settings!.delivery.prepareHop(hop!, declare);
-      const delayMs = dueAt - Date.now();
-      return delayMs > 0 ? delayedMessage(message, delayMs, hop!) : message;
+    address(message: OutgoingMessage, delayMs: number): Promise<OutgoingMessage> {
+      return settings!.delivery.enter(checked(message), delayMs, hop!, declare);
     },
   };
 }

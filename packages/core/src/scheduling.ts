@@ -68,32 +68,51 @@ export function delayedMessage(message: OutgoingMessage, delayMs: number, hop: D
  */
 export class DelayedDelivery {
   private readonly ready = new Map<string, Promise<void>>();
+  /** Keys whose preparation has finished: a send to them declares nothing and waits for nothing. */
+  private readonly done = new Set<string>();
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly transport: Transport) {}
 
   /** Makes the cascade of `queueType` ready (at start, for consumers that retry). */
   prepareCascade(queueType: QueueType, declare: boolean): Promise<void> {
-    return this.once(`cascade:${queueType}:${declare}`, () => this.make(delayCascadeTopology(queueType), declare, `the ${queueType} delay cascade`));
+    return this.once(this.cascadeKey(queueType, declare), () => this.make(delayCascadeTopology(queueType), declare, `the ${queueType} delay cascade`));
   }
 
   /** Makes the hop's cascade and the hop ready. */
   async prepareHop(hop: DelayHop, declare: boolean): Promise<void> {
     await this.prepareCascade(hop.queueType, declare);
-    await this.once(`hop:${hop.name}:${declare}`, () => this.make(delayHopTopology(hop), declare, `delayed sends to ${hop.exchange || '(default exchange)'} / ${hop.routingKey}`));
+    await this.once(this.hopKey(hop, declare), () => this.make(delayHopTopology(hop), declare, `delayed sends to ${hop.exchange || '(default exchange)'} / ${hop.routingKey}`));
   }
 
   /**
-   * Sends `message` (addressed to the hop's destination) so that it arrives at `dueAt` (ms since
-   * the epoch), never sooner. The delay is measured once the cascade and hop are ready, so a first
-   * send's declarations do not add to it; a message already due by then is sent straight to its
-   * destination.
+   * Sends `message` (addressed to the hop's destination) through the cascade, `delayMs` (≥ 1) late.
+   * When the cascade or hop had to be made ready first, the time that took is taken off the delay,
+   * so a first send's declarations do not make it late; a message due by then is sent straight to
+   * its destination.
    */
-  async publish(message: OutgoingMessage, dueAt: number, hop: DelayHop, declare: boolean, options?: PublishOptions): Promise<void> {
+  async publish(message: OutgoingMessage, delayMs: number, hop: DelayHop, declare: boolean, options?: PublishOptions): Promise<void> {
+    await this.transport.publish(await this.enter(message, delayMs, hop, declare), options);
+  }
+
+  /** `message` as it enters the cascade (or, already due, as it is), with the cascade and hop ready. */
+  async enter(message: OutgoingMessage, delayMs: number, hop: DelayHop, declare: boolean): Promise<OutgoingMessage> {
     delayedMessage(message, 1, hop); // refuses what cannot wait in the cascade before anything is declared
-    await this.prepareHop(hop, declare);
-    const delayMs = dueAt - Date.now();
-    await this.transport.publish(delayMs > 0 ? delayedMessage(message, delayMs, hop) : message, options);
+    const started = Date.now();
+    const ready = this.done.has(this.cascadeKey(hop.queueType, declare)) && this.done.has(this.hopKey(hop, declare));
+    if (!ready) {
+      await this.prepareHop(hop, declare);
+      delayMs -= Date.now() - started;
+    }
+    return delayMs > 0 ? delayedMessage(message, delayMs, hop) : message;
+  }
+
+  private cascadeKey(queueType: QueueType, declare: boolean): string {
+    return `cascade:${queueType}:${declare}`;
+  }
+
+  private hopKey(hop: DelayHop, declare: boolean): string {
+    return `hop:${hop.name}:${declare}`;
   }
 
   private make(topology: Topology, declare: boolean, neededBy: string): Promise<void> {
@@ -105,7 +124,7 @@ export class DelayedDelivery {
     if (!ready) {
       ready = this.queue.then(make, make);
       this.ready.set(key, ready);
-      ready.catch(() => this.ready.delete(key));
+      ready.then(() => this.done.add(key), () => this.ready.delete(key));
       this.queue = ready.catch(() => undefined);
     }
     return ready;
