@@ -121,7 +121,8 @@ export function buildAsyncApi(source: AsyncApiSource): AsyncApiDocument {
         channel: { $ref: `#/channels/${channelId}` },
         messages: [{ $ref: `#/channels/${channelId}/messages/${messageKey}` }],
         bindings: { amqp: { ack: true, bindingVersion: BINDING_VERSION } },
-        'x-warren-retry': { attempts: plan.retry.attempts, delay: plan.retry.delay, backoff: plan.retry.backoff, queues: [...plan.retryQueues.values()] },
+        // Retries wait in the delay cascade of the queue's type, then come back through the retry hop.
+        'x-warren-retry': { attempts: plan.retry.attempts, delay: plan.retry.delay, backoff: plan.retry.backoff, ...(plan.retryHop ? { cascade: `warren.delay.${plan.retryHop.queueType}`, hop: plan.retryHop.name } : {}) },
         'x-warren-dead-letter': { ...plan.deadLetter },
       };
       if (group.dispatch) {

@@ -1,8 +1,8 @@
-import type { AppTopologyPlan, ConsumerPlan, ExchangeBindingSpec, ExchangeSpec, ExchangeType, FieldTable, PublisherPlan, QueueGroup, QueueSpec } from '@warren/core';
-import { groupConsumers, topicMatches, topicPattern, topicWords } from '@warren/core';
+import type { AppTopologyPlan, ConsumerPlan, DelayHop, ExchangeBindingSpec, ExchangeSpec, ExchangeType, FieldTable, PublisherPlan, QueueGroup, QueueSpec, QueueType } from '@warren/core';
+import { DEFAULT_CONSUMER_SETTINGS, groupConsumers, routeHop, topicMatches, topicPattern, topicWords } from '@warren/core';
 
-/** Why a queue exists. */
-export type QueueRole = 'consumer' | 'retry' | 'dead-letter' | 'redelivered';
+/** Why a queue exists: `retry` is a consumer's retry hop, `delay` the delay cascade's own (docs/scheduling.md). */
+export type QueueRole = 'consumer' | 'retry' | 'dead-letter' | 'redelivered' | 'delay';
 
 export interface TopologyQueue extends QueueSpec {
   role: QueueRole;
@@ -17,7 +17,7 @@ export interface TopologyBinding {
   arguments?: FieldTable;
   /** The consumer whose declaration binds it. */
   consumer: string;
-  role: 'consumer' | 'dead-letter';
+  role: 'consumer' | 'dead-letter' | 'delay';
 }
 
 /** A publisher route and the consumers it reaches among the given services. */
@@ -54,6 +54,17 @@ export type TopologyFinding =
   | { kind: 'unhandled-route'; publisher: string; exchange: string; routingKey: string; type?: string; queue: string }
   | { kind: 'exchange-conflict'; exchange: string; declarations: string[] };
 
+/** The delay cascades (docs/scheduling.md) the services use. */
+export interface TopologyDelays {
+  /** Cascades declared at start, by queue type: those of consumers that retry. */
+  retryCascades: QueueType[];
+  /**
+   * Each publisher route's hop, declared with its cascade on the route's first delayed send (of the
+   * app's `queueType`; the CLI cannot see it and assumes the default, classic).
+   */
+  routeHops: Array<{ publisher: string; hop: DelayHop }>;
+}
+
 /** Exchanges, queues and bindings of one or more services, with the publisher routes that feed them. */
 export interface TopologyModel {
   exchanges: Array<ExchangeSpec & { declaredBy: string[] }>;
@@ -63,6 +74,7 @@ export interface TopologyModel {
   dispatch: QueueDispatch[];
   routes: TopologyRoute[];
   findings: TopologyFinding[];
+  delays: TopologyDelays;
 }
 
 /** What one service contributes to the model. */
@@ -113,11 +125,11 @@ export function buildTopology(services: readonly ServicePlans[]): TopologyModel 
     for (const exchange of plan.topology.exchanges ?? []) declareExchange(exchange, plan.id);
     for (const queue of plan.topology.queues ?? []) {
       if (queues.has(queue.name)) continue;
-      const role: QueueRole = queue.name === plan.queue ? 'consumer' : queue.name === plan.deadLetter.queue ? 'dead-letter' : queue.name === plan.redeliveredQueue ? 'redelivered' : 'retry';
+      const role: QueueRole = queue.name === plan.queue ? 'consumer' : queue.name === plan.deadLetter.queue ? 'dead-letter' : queue.name === plan.redeliveredQueue ? 'redelivered' : queue.name === plan.retryHop?.name ? 'retry' : 'delay';
       queues.set(queue.name, { ...queue, role, consumer: groups.get(plan.queue)?.id ?? plan.id });
     }
     for (const binding of plan.topology.bindings ?? []) {
-      const role = binding.queue === plan.queue ? 'consumer' : 'dead-letter';
+      const role = binding.queue === plan.queue ? 'consumer' : binding.exchange.startsWith('warren.delay.') ? 'delay' : 'dead-letter';
       const key = JSON.stringify([binding.exchange, binding.queue, binding.routingKey, binding.arguments ?? null]);
       const known = bindings.get(key);
       // Several methods of one queue may bind one key (typed methods): the binding is theirs together.
@@ -134,10 +146,13 @@ export function buildTopology(services: readonly ServicePlans[]): TopologyModel 
   }
 
   const routes: TopologyRoute[] = [];
+  const delays: TopologyDelays = { retryCascades: [...new Set(consumers.flatMap((c) => (c.retryHop ? [c.retryHop.queueType] : [])))], routeHops: [] };
   for (const plan of services.flatMap((s) => s.publishers)) {
     declareExchange(plan.exchange, plan.publisherClass.name);
     for (const { property, route } of plan.routes) {
-      routes.push({ publisher: `${plan.publisherClass.name}.${property}`, exchange: plan.exchange.name, exchangeType: plan.exchange.type, routingKey: route.routingKey, ...(route.options.type === undefined ? {} : { type: route.options.type }), consumers: [] });
+      const publisher = `${plan.publisherClass.name}.${property}`;
+      routes.push({ publisher, exchange: plan.exchange.name, exchangeType: plan.exchange.type, routingKey: route.routingKey, ...(route.options.type === undefined ? {} : { type: route.options.type }), consumers: [] });
+      delays.routeHops.push({ publisher, hop: routeHop(plan.exchange.name, route.routingKey, DEFAULT_CONSUMER_SETTINGS.queueType) });
     }
   }
 
@@ -174,7 +189,7 @@ export function buildTopology(services: readonly ServicePlans[]): TopologyModel 
   for (const [exchange, declarations] of conflicts) findings.push({ kind: 'exchange-conflict', exchange, declarations: [...declarations] });
 
   const dispatch = [...groups.values()].filter((g) => g.dispatch).map((g) => ({ queue: g.queue, rules: g.dispatch!.describe() }));
-  return { exchanges: [...exchanges.values()], queues: [...queues.values()], bindings: [...bindings.values()], exchangeBindings: [...exchangeBindings.values()], dispatch, routes, findings };
+  return { exchanges: [...exchanges.values()], queues: [...queues.values()], bindings: [...bindings.values()], exchangeBindings: [...exchangeBindings.values()], dispatch, routes, findings, delays };
 }
 
 /** Which exchanges a message published to one reaches, following exchange-to-exchange bindings (cycles included, as RabbitMQ allows them). */

@@ -1,3 +1,4 @@
+import { renderDelays } from './topology-delays';
 import type { TopologyFinding, TopologyModel, TopologyQueue } from './topology-model';
 
 /** The output formats of `warren topology`. */
@@ -43,7 +44,8 @@ function queueArgs(queue: TopologyQueue): string {
 function renderText(model: TopologyModel): string {
   const lines: string[] = ['Exchanges → bindings → queues'];
   const queues = new Map(model.queues.map((q) => [q.name, q]));
-  for (const exchange of [...model.exchanges].sort((a, b) => a.name.localeCompare(b.name))) {
+  // The delay cascade's exchanges have their own section below.
+  for (const exchange of [...model.exchanges].filter((e) => !e.name.startsWith('warren.delay.')).sort((a, b) => a.name.localeCompare(b.name))) {
     lines.push(`  ${exchange.name} (${exchange.type}${(exchange.durable ?? true) ? '' : ', transient'})`);
     const bindings = model.bindings.filter((b) => b.exchange === exchange.name);
     if (bindings.length === 0) lines.push(model.exchangeBindings.some((b) => b.source === exchange.name) ? '    (no queue bound: see the exchange-to-exchange bindings)' : '    (no queue bound)');
@@ -71,11 +73,7 @@ function renderText(model: TopologyModel): string {
       for (const rule of rules) lines.push(`    ${rule.takes} → ${rule.consumer}`);
     }
   }
-  const retries = model.queues.filter((q) => q.role === 'retry');
-  if (retries.length) {
-    lines.push('', 'Retry queues (messages wait out their TTL, then return to the consumer queue)');
-    for (const queue of retries) lines.push(`  ${queue.name} → ${String(queue.arguments?.['x-dead-letter-routing-key'])}  [ttl ${String(queue.arguments?.['x-message-ttl'])} ms]`);
-  }
+  lines.push(...renderDelays(model));
   const redelivered = model.queues.filter((q) => q.role === 'redelivered');
   if (redelivered.length) {
     lines.push('', 'Redelivered queues (messages that came back unsettled, handled one at a time; see the redelivery guard)');
@@ -102,6 +100,12 @@ function renderText(model: TopologyModel): string {
 function undeclaredEnds(model: TopologyModel): string[] {
   const known = new Set(model.exchanges.map((e) => e.name));
   return [...new Set(model.exchangeBindings.flatMap((b) => [b.source, b.destination]))].filter((name) => !known.has(name));
+}
+
+/** A binding's label in a graph: the delay cascade's 33-word keys say only when they route. */
+function bindingLabel(binding: TopologyModel['bindings'][number]): string {
+  if (binding.role === 'delay') return binding.exchange === 'warren.delay.deliver' ? 'when due' : '(all)';
+  return binding.routingKey || '(all)';
 }
 
 /** Stable, syntax-safe node ids for graph formats. */
@@ -138,12 +142,12 @@ function renderMermaid(model: TopologyModel): string {
   for (const binding of model.bindings) {
     const arrow = binding.role === 'dead-letter' ? '-.' : '--';
     const head = binding.role === 'dead-letter' ? '.->' : '-->';
-    lines.push(`  ${ids.id('exchange', binding.exchange)} ${arrow} ${mermaidLabel(binding.routingKey || '(all)')} ${head} ${ids.id('queue', binding.queue)}`);
+    lines.push(`  ${ids.id('exchange', binding.exchange)} ${arrow} ${mermaidLabel(bindingLabel(binding))} ${head} ${ids.id('queue', binding.queue)}`);
   }
   for (const queue of model.queues) {
     const dlx = queue.arguments?.['x-dead-letter-exchange'];
     if (queue.role === 'retry') {
-      lines.push(`  ${ids.id('queue', queue.name)} -. ${mermaidLabel(`ttl ${String(queue.arguments?.['x-message-ttl'])} ms`)} .-> ${ids.id('queue', String(queue.arguments?.['x-dead-letter-routing-key']))}`);
+      lines.push(`  ${ids.id('queue', queue.name)} -. ${mermaidLabel('retry, when due')} .-> ${ids.id('queue', String(queue.arguments?.['x-dead-letter-routing-key']))}`);
     } else if (typeof dlx === 'string' && dlx !== '') {
       lines.push(`  ${ids.id('queue', queue.name)} -. ${mermaidLabel('dead letters')} .-> ${ids.id('exchange', dlx)}`);
     }
@@ -177,12 +181,12 @@ function renderDot(model: TopologyModel): string {
   }
   for (const binding of model.bindings) {
     const style = binding.role === 'dead-letter' ? ', style=dashed' : '';
-    lines.push(`  ${ids.id('exchange', binding.exchange)} -> ${ids.id('queue', binding.queue)} [label=${dotString(binding.routingKey || '(all)')}${style}];`);
+    lines.push(`  ${ids.id('exchange', binding.exchange)} -> ${ids.id('queue', binding.queue)} [label=${dotString(bindingLabel(binding))}${style}];`);
   }
   for (const queue of model.queues) {
     const dlx = queue.arguments?.['x-dead-letter-exchange'];
     if (queue.role === 'retry') {
-      lines.push(`  ${ids.id('queue', queue.name)} -> ${ids.id('queue', String(queue.arguments?.['x-dead-letter-routing-key']))} [label=${dotString(`ttl ${String(queue.arguments?.['x-message-ttl'])} ms`)}, style=dotted];`);
+      lines.push(`  ${ids.id('queue', queue.name)} -> ${ids.id('queue', String(queue.arguments?.['x-dead-letter-routing-key']))} [label=${dotString('retry, when due')}, style=dotted];`);
     } else if (typeof dlx === 'string' && dlx !== '') {
       lines.push(`  ${ids.id('queue', queue.name)} -> ${ids.id('exchange', dlx)} [label="dead letters", style=dotted];`);
     }

@@ -19,6 +19,7 @@ import { FailureRouter } from './outcome';
 import { redactText } from './redact';
 import { createDeliveryHandler, type ConsumeMiddleware, type SettledEvent } from './pipeline';
 import { createBoundPublisher, planPublisher, publishThrough, type PublisherPlan, type PublishingDeps, type PublishMiddleware } from './publishing';
+import { DelayedDelivery, prepareRetryCascades } from './scheduling';
 import { createTelemetry } from './telemetry';
 import { collectClasses, withOverrides } from './collect';
 import { createQueueHandler, subscribeQueue } from './dispatch';
@@ -138,6 +139,7 @@ export class Warren {
         appId: options.name,
         middleware: publishMiddleware,
         declared,
+        delays: { delivery: new DelayedDelivery(transport), queueType: defaults.queueType, declare: defaults.declare },
       };
       for (const plan of publishers) {
         container.registerInstance(plan.publisherClass, createBoundPublisher(getPublisher(plan.publisherClass)!, plan, publishing));
@@ -155,6 +157,7 @@ export class Warren {
       const attach = async () => {
         await prepareTopology(transport, consumers, publisherExchanges);
         await declareAppTopology(transport, appTopology, knownExchanges(consumers, publisherExchanges));
+        await prepareRetryCascades(publishing.delays!.delivery, consumers);
         markDeclared?.();
         for (const [i, group] of groups.entries()) await subscribeQueue(transport, group, queueHandlers[i]!, subscriptions);
         logger.info('warren started', { transport: transport.description, consumers: consumers.map((c) => `${c.id} ← ${c.queue}`), publishers: publishers.map((p) => p.publisherClass.name) });

@@ -162,10 +162,13 @@ export class HandlerError extends WarrenError {
   }
 }
 
-/** A retry delay Warren cannot schedule (`retryLater(ms)`): not a whole number of ms, below 1 or above the maximum. */
+/**
+ * A delay Warren cannot schedule: a `retryLater(ms)` delay that is not a whole number of ms from 1 to
+ * the maximum, or a delayed send's `delay` / `at` (see docs/scheduling.md). `problem` says which.
+ */
 export class InvalidDelayError extends WarrenError {
-  constructor(readonly given: string, readonly maxMs: number) {
-    super('INVALID_DELAY', `A retry delay must be a whole number of milliseconds from 1 to ${maxMs}; got ${given}. Round it, or use a scheduler for longer waits.`);
+  constructor(readonly given: string, readonly maxMs: number, problem?: string) {
+    super('INVALID_DELAY', problem ?? `A retry delay must be a whole number of milliseconds from 1 to ${maxMs}; got ${given}. Round it, or use a scheduler for longer waits.`);
   }
 }
 

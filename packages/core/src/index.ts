@@ -15,7 +15,12 @@ export type {
 } from './options';
 export { MessageContext } from './context';
 export { MessageAction, ack, reject, requeue, retryLater, MAX_REQUEUES } from './actions';
-export { MAX_RETRY_DELAY_MS, RETRY_DELAY_LADDER } from './retry-delays';
+export { MAX_RETRY_DELAY_MS } from './retry-delays';
+export {
+  DELAY_LEVELS, MAX_DELAY_MS, DELAY_DELIVERY_EXCHANGE, DELAY_UNROUTABLE, delayLevelName, delayCascadeTopology, delayHopTopology, retryHop, routeHop,
+  readDelayedRoutingKey,
+} from './delay-cascade';
+export type { DelayHop } from './delay-cascade';
 export { QUORUM_DELIVERY_LIMIT, DEAD_LETTER_QUEUE_DELIVERY_LIMIT } from './consumer-topology';
 export type { QueueType } from './consumer-topology';
 export { MAX_FAILED_REPUBLISHES } from './outcome';

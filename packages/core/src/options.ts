@@ -251,4 +251,26 @@ export interface SendOptions {
   routingKey?: string;
   mandatory?: boolean;
   timeoutMs?: number;
+  /**
+   * Deliver this many milliseconds from now (a whole number from 0 to `MAX_DELAY_MS`, about 49.7
+   * days), through the broker's delay cascade: no plugin, and the message keeps its properties and
+   * headers. The confirm means the broker holds it; it reaches the route's exchange when due, never
+   * sooner. Not with `at`, `expiration`, a `routingKey` other than the route's, or `request()`.
+   * See docs/scheduling.md.
+   *
+   * @example
+   * ```ts
+   * await reminders.due({ invoiceId }, { delay: 15 * 60_000 });
+   * ```
+   */
+  delay?: number;
+  /**
+   * Deliver at this time, through the delay cascade (see `delay`); a time already past delivers at once.
+   *
+   * @example
+   * ```ts
+   * await reminders.due({ invoiceId }, { at: new Date('2030-01-01T09:00:00Z') });
+   * ```
+   */
+  at?: Date;
 }

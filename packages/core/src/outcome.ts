@@ -1,13 +1,13 @@
 import { isMessageAction, MAX_REQUEUES } from './actions';
 import type { ConsumerPlan } from './consumer-plan';
-import { retryQueueSpec } from './consumer-topology';
 import { retryDelay } from './consumer-plan';
+import { delayCascadeTopology, delayedAddress, delayHopTopology } from './delay-cascade';
 import type { MessageContext } from './context';
 import { HandlerError, PublishError, RequeueLimitError, WarrenError } from './errors';
 import { FRAME_MAX, headerFrameSize } from './frame-size';
 import { describeThrown, errorHeaders, userHeaders } from './failure-headers';
 import type { Logger } from './logger';
-import { delayProblem, retryBucket } from './retry-delays';
+import { delayProblem } from './retry-delays';
 import { RepublishFailures, republishFailureKind } from './republish-failures';
 import { SafeRejecter } from './safe-reject';
 import type { Delivery, FieldTable, OutgoingMessage, Settlement, Transport } from './transport';
@@ -51,7 +51,7 @@ export function requeuesOf(headers: Readonly<Record<string, unknown>>): number {
  * `reject()`) are dead-lettered at once; other errors are retried with the consumer's policy until
  * its attempts are used up, then dead-lettered; `requeue()` puts it back until `MAX_REQUEUES`.
  */
-export function decideOutcome(error: unknown, context: Pick<MessageContext, 'attempt' | 'headers'>, plan: Pick<ConsumerPlan, 'retry' | 'retryQueues'>): Outcome {
+export function decideOutcome(error: unknown, context: Pick<MessageContext, 'attempt' | 'headers'>, plan: Pick<ConsumerPlan, 'retry'>): Outcome {
   const attempt = context.attempt;
   if (isMessageAction(error)) {
     if (error.kind === 'ack') return { kind: 'ack' };
@@ -61,10 +61,9 @@ export function decideOutcome(error: unknown, context: Pick<MessageContext, 'att
       return { kind: 'requeue', error };
     }
     if (error.kind === 'retry' && attempt < plan.retry.attempts) {
-      // retryLater() checks its delay; a MessageAction built by hand is checked here. A delay the
-      // policy has no queue for waits in the next bucket up (retry-delays.ts).
-      const asked = error.delayMs !== undefined && delayProblem(error.delayMs) === undefined ? error.delayMs : retryDelay(plan.retry, attempt);
-      const delayMs = plan.retryQueues.has(asked) ? asked : retryBucket(asked, plan.retryQueues.keys());
+      // retryLater() checks its delay; a MessageAction built by hand is checked here. Any valid
+      // delay waits as asked: the delay cascade holds every delay in the same queues.
+      const delayMs = error.delayMs !== undefined && delayProblem(error.delayMs) === undefined ? error.delayMs : retryDelay(plan.retry, attempt);
       return { kind: 'retry', delayMs, error };
     }
     return { kind: 'dead-letter', error };
@@ -79,8 +78,9 @@ export function decideOutcome(error: unknown, context: Pick<MessageContext, 'att
 type Republished = 'retry' | 'dead-letter' | 'requeue';
 
 /**
- * Applies a failure outcome: republishes the message to a retry queue, the dead-letter queue or
- * back to its own queue (confirmed, mandatory), then acks the original. When that publish fails:
+ * Applies a failure outcome: republishes the message into the delay cascade (a retry), to the
+ * dead-letter queue or back to its own queue (confirmed, mandatory), then acks the original. When
+ * that publish fails:
  * - a missing exchange or queue (`NOT_FOUND`, unroutable) is re-declared once and the publish tried again;
  * - a publish that can never succeed (frame too large, refused arguments) rejects the original at
  *   once: the queue's own `x-dead-letter-exchange` (Warren declares one on every queue) takes it;
@@ -90,9 +90,6 @@ type Republished = 'retry' | 'dead-letter' | 'requeue';
  * see {@link SafeRejecter} (safe-reject.ts).
  */
 export class FailureRouter {
-  /** Retry queues of the delay ladder, declared on first use, one declaration at a time. */
-  private readonly declaredBuckets = new Map<string, Promise<void>>();
-  private declaring: Promise<unknown> = Promise.resolve();
   private readonly failures = new RepublishFailures();
   private readonly rejecter: SafeRejecter;
 
@@ -127,7 +124,16 @@ export class FailureRouter {
     }
   }
 
+  /**
+   * A retry enters the delay cascade of the consumer's queue type addressed to its retry hop
+   * (`<queue>.retry`), which puts it back on the consumer's queue through the default exchange
+   * once `delayMs` has passed. Both were declared at start; a publish that finds the cascade gone
+   * declares it again once.
+   */
   private async retry(plan: ConsumerPlan, delivery: Delivery, context: MessageContext, delayMs: number, error: WarrenError): Promise<Settlement> {
+    const hop = plan.retryHop;
+    // Only a hand-made outcome asks a consumer without a retry policy to retry: nothing waits for it.
+    if (!hop) return this.deadLetter(plan, delivery, context, error);
     const now = Date.now();
     const headers: FieldTable = {
       ...userHeaders(delivery.properties.headers),
@@ -139,16 +145,15 @@ export class FailureRouter {
       'x-warren-first-failure': firstFailure(context, now),
       'x-warren-last-failure': now,
     };
-    // decideOutcome() chose a delay the consumer has a queue for; round again for a hand-made outcome.
-    const bucket = plan.retryBuckets.has(delayMs) ? delayMs : retryBucket(delayMs, plan.retryQueues.keys());
-    const queue = plan.retryBuckets.get(bucket)!;
-    const spec = retryQueueSpec(queue, bucket, plan.queue, plan.queueType);
-    const message: OutgoingMessage = { exchange: '', routingKey: queue, body: delivery.body, properties: { ...delivery.properties, headers, expiration: undefined }, mandatory: true };
-    const settlement = await this.republish('retry', plan, delivery, context, error, message, async () => {
-      // declare: false: the administrator created the queues (`warren topology --print` lists them).
-      if (plan.declare && !plan.retryQueues.has(bucket)) await this.declareBucket(queue, () => this.transport.declare({ queues: [spec] }));
-    }, plan.declare ? () => this.transport.declare({ queues: [spec] }) : undefined);
-    if (settlement === 'ack') this.logger.warn('message failed, retrying later', { consumer: plan.id, messageId: context.messageId, correlationId: context.correlationId, attempt: context.attempt, delayMs: bucket, code: error.code, error: error.message });
+    const address = delayedAddress(delayMs, hop);
+    const message: OutgoingMessage = { ...address, body: delivery.body, properties: { ...delivery.properties, headers, expiration: undefined }, mandatory: true };
+    // declare: false: the administrator created them (`warren topology --print` lists them).
+    const repair = plan.declare ? async () => {
+      await this.transport.declare(delayCascadeTopology(hop.queueType));
+      await this.transport.declare(delayHopTopology(hop));
+    } : undefined;
+    const settlement = await this.republish('retry', plan, delivery, context, error, message, repair);
+    if (settlement === 'ack') this.logger.warn('message failed, retrying later', { consumer: plan.id, messageId: context.messageId, correlationId: context.correlationId, attempt: context.attempt, delayMs, code: error.code, error: error.message });
     return settlement;
   }
 
@@ -169,7 +174,7 @@ export class FailureRouter {
     const { exchange, routingKey, queue } = plan.deadLetter;
     const message: OutgoingMessage = { exchange, routingKey, body: delivery.body, properties: { ...delivery.properties, headers, expiration: undefined }, mandatory: queue !== undefined };
     const route = plan.topology;
-    const settlement = await this.republish('dead-letter', plan, delivery, context, error, message, undefined, () => this.transport.declare({
+    const settlement = await this.republish('dead-letter', plan, delivery, context, error, message, () => this.transport.declare({
       exchanges: route.exchanges?.filter((e) => e.name === exchange),
       queues: route.queues?.filter((q) => q.name === queue),
       bindings: route.bindings?.filter((b) => b.exchange === exchange && b.queue === queue),
@@ -200,7 +205,7 @@ export class FailureRouter {
   }
 
   /** Publishes `message`; on failure re-declares once (`repair`) where that can help, else gives up in bounded steps. */
-  private async republish(what: Republished, plan: ConsumerPlan, delivery: Delivery, context: MessageContext, cause: WarrenError, message: OutgoingMessage, prepare?: () => Promise<void>, repair?: () => Promise<void>): Promise<Settlement> {
+  private async republish(what: Republished, plan: ConsumerPlan, delivery: Delivery, context: MessageContext, cause: WarrenError, message: OutgoingMessage, repair?: () => Promise<void>): Promise<Settlement> {
     const key = this.failures.keyOf(plan.queue, delivery);
     const frameSize = headerFrameSize(message.properties);
     if (frameSize > FRAME_MAX) {
@@ -209,7 +214,6 @@ export class FailureRouter {
     }
     let failure: unknown;
     try {
-      await prepare?.();
       await this.transport.publish(message);
       this.failures.forget(key);
       return 'ack';
@@ -219,7 +223,7 @@ export class FailureRouter {
     if (repair && republishFailureKind(failure) === 'missing') {
       try {
         await repair();
-        this.logger.warn(`re-declared the ${what === 'retry' ? 'retry queue' : 'dead-letter route'} after a publish found it missing`, { consumer: plan.id, exchange: message.exchange, routingKey: message.routingKey });
+        this.logger.warn(`re-declared the ${what === 'retry' ? 'delay cascade' : 'dead-letter route'} after a publish found it missing`, { consumer: plan.id, exchange: message.exchange, routingKey: message.routingKey });
         await this.transport.publish(message);
         this.failures.forget(key);
         return 'ack';
@@ -245,19 +249,6 @@ export class FailureRouter {
     this.failures.forget(key);
     const why = kind === 'transient' ? `after ${MAX_FAILED_REPUBLISHES} requeues` : 'the publish cannot succeed';
     return this.reject(plan, delivery, context, cause, `could not ${what} the message (${why})`, fields);
-  }
-
-  /** One declaration at a time, so one the broker refuses never closes a channel under another; retried once. */
-  private declareBucket(name: string, declare: () => Promise<void>): Promise<void> {
-    let declared = this.declaredBuckets.get(name);
-    if (!declared) {
-      const once = () => declare();
-      declared = this.declaring.then(once, once).catch(once);
-      this.declaredBuckets.set(name, declared);
-      declared.catch(() => this.declaredBuckets.delete(name));
-      this.declaring = declared.catch(() => undefined);
-    }
-    return declared;
   }
 }
 

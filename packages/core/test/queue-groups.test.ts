@@ -134,9 +134,9 @@ describe('Several @Consumer methods on one queue, at start', () => {
     const transport = new MemoryTransport();
     const app = await Warren.start({ transport, handlers: [FanoutKinds], logger: silentLogger, container: container.createChildContainer(), onSettled: (e) => settled.push(e) });
     try {
-      expect(app.consumers.map((c) => [...c.retryQueues.values()])).to.deep.equal([['groups.shared.retry.20'], ['groups.shared.retry.40']]);
-      await transport.inspectQueue('groups.shared.retry.20');
-      await transport.inspectQueue('groups.shared.retry.40');
+      // One retry hop for the queue: each method's own policy travels with the message (its attempt count and delay).
+      expect(app.consumers.map((c) => c.retryHop?.name)).to.deep.equal(['groups.shared.retry', 'groups.shared.retry']);
+      await transport.inspectQueue('groups.shared.retry');
       await app.publish('groups.kinds', '', { id: 'typed' }, { type: 'Item' });
       await app.publish('groups.kinds', '', { id: 'plain' });
       await until(() => seen.length === 2);

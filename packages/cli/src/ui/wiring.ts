@@ -59,9 +59,8 @@ export function wiringGraph(model: TopologyModel, consumers: readonly ConsumerPl
     }
     const dlx = plan.deadLetter.exchange;
     if (nodes.has(exchangeId(dlx))) edge({ from: queueId(plan.queue), to: exchangeId(dlx), kind: 'dead-letter', label: 'dead letters' });
-    for (const [delay, queue] of plan.retryQueues) {
-      if (nodes.has(queueId(queue))) edge({ from: queueId(queue), to: queueId(plan.queue), kind: 'retry', label: `after ${delay} ms` });
-    }
+    // Retries wait in the delay cascade, then come back through the consumer's retry hop.
+    if (plan.retryHop && nodes.has(queueId(plan.retryHop.name))) edge({ from: queueId(plan.retryHop.name), to: queueId(plan.queue), kind: 'retry', label: 'retries, when due' });
   }
   for (const finding of model.findings) {
     if (finding.kind === 'unpublished-binding') {

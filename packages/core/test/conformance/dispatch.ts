@@ -80,7 +80,7 @@ export function dispatchSpecs(ctx: ConformanceContext): void {
       const transport = await ctx.newTransport();
       const app = await Warren.start({ transport, handlers: [OrderHandlers], env, logger, telemetry: false, onSettled: (e) => settled.push(e), ...extra });
       apps.push(app);
-      for (const plan of app.consumers) ctx.track({ ...plan.topology, queues: [...(plan.topology.queues ?? []), ...[...plan.retryBuckets.values()].map((name) => ({ name }))] });
+      for (const plan of app.consumers) ctx.track({ ...plan.topology, queues: [...(plan.topology.queues ?? []), ...(plan.retryHop ? [{ name: plan.retryHop.name }] : [])] });
       return app;
     }
 

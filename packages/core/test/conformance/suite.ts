@@ -12,6 +12,7 @@ import { queueOperationSpecs } from './queue-operations';
 import { queueTypeSpecs } from './queue-types';
 import { requestReplySpecs } from './request-reply';
 import { routingSpecs } from './routing';
+import { schedulingSpecs } from './scheduling';
 import { topologySpecs } from './topology';
 
 /**
@@ -43,5 +44,6 @@ export function defineConformanceSuite(name: string, factory: () => Promise<Tran
     deliveryPolicySpecs(ctx);
     dispatchSpecs(ctx);
     exchangeBindingSpecs(ctx);
+    schedulingSpecs(ctx);
   });
 }
