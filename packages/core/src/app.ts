@@ -185,22 +185,35 @@ export class Warren {
    * ```
    */
   static async run(options: WarrenOptions = {}): Promise<Warren> {
-    const app = await Warren.start(options);
-    // The embedded broker holds no socket: without this the process would exit with nothing to do.
-    const keepAlive = setInterval(() => undefined, 1 << 30);
-    void app.whenClosed.then(() => clearInterval(keepAlive));
-    let stopping = false;
-    const stop = (signal: NodeJS.Signals) => {
-      if (stopping) process.exit(130);
-      stopping = true;
-      app.logger.info('shutting down', { signal });
-      app.close().then(() => process.exit(0), (error: Error) => {
-        app.logger.error('shutdown failed', { error: error.message });
+    // Signals are caught from the first moment: a SIGTERM that arrives while the app starts (a
+    // rollout that changed its mind) closes it as soon as it has started, instead of killing it.
+    let app: Warren | undefined;
+    let requested: NodeJS.Signals | undefined;
+    const shutdown = (started: Warren, signal: NodeJS.Signals) => {
+      started.logger.info('shutting down', { signal });
+      started.close().then(() => process.exit(0), (error: Error) => {
+        started.logger.error('shutdown failed', { error: error.message });
         process.exit(1);
       });
     };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (requested) process.exit(130);
+      requested = signal;
+      if (app) shutdown(app, signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      app = await Warren.start(options);
+    } catch (error) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      throw error;
+    }
+    // The embedded broker holds no socket: without this the process would exit with nothing to do.
+    const keepAlive = setInterval(() => undefined, 1 << 30);
+    void app.whenClosed.then(() => clearInterval(keepAlive));
+    if (requested) shutdown(app, requested);
     return app;
   }
 

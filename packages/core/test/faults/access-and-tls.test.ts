@@ -33,7 +33,8 @@ describeOnScratchBroker('Under faults: refused access and TLS', () => {
   let proxyPort: number;
 
   before(async function () {
-    this.timeout(60_000);
+    // Ten rabbitmqctl calls, each an Erlang VM of its own: over a minute on a 2-core machine at load 17.
+    this.timeout(240_000);
     const ctl = (...args: string[]) => broker().ctl(...args);
     await ctl('add_user', 'warren-tls', PASSWORDS.tls);
     await ctl('set_permissions', '-p', '/', 'warren-tls', '.*', '.*', '.*');

@@ -119,7 +119,8 @@ export class ScratchBroker {
     this.serverExit = new Promise((resolve) => server.once('exit', () => resolve()));
     let exited = false;
     void this.serverExit.then(() => { exited = true; });
-    const deadline = Date.now() + 60_000;
+    // Generous: a node took over a minute to boot while three suites shared two cores.
+    const deadline = Date.now() + 180_000;
     // await_startup fails at once while the node is not yet registered with epmd: poll until it answers.
     while (true) {
       try {
