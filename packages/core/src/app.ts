@@ -26,6 +26,8 @@ import { assertExchangeTypes, assertStartable } from './start-checks';
 import { recordedStart } from './introspection';
 import type { FieldTable, OutgoingMessage, Subscription, Transport } from './transport';
 import { createTransport, loggedTransportEvents } from './transport-setup';
+import { StreamReaders } from './stream-readers';
+import type { StreamReplayOptions, StreamReplayReport } from './stream-replay';
 import type { WarrenOptions } from './warren-options';
 export type { WarrenOptions } from './warren-options';
 
@@ -62,6 +64,7 @@ export class Warren {
     private readonly publishing: PublishingDeps,
     /** The app-wide `declare` setting, for publishers bound after start. */
     private readonly declareTopology: boolean,
+    private readonly streams: StreamReaders,
   ) {}
 
   /** Every bound publisher class with its exchange resolved. */
@@ -133,19 +136,23 @@ export class Warren {
       for (const plan of publishers) {
         container.registerInstance(plan.publisherClass, createBoundPublisher(getPublisher(plan.publisherClass)!, plan, publishing));
       }
-      app = new Warren(transport, container, consumers, publishers, subscriptions, logger, options.shutdownTimeoutMs ?? 30_000, publishing, options.declare ?? true);
       const failures = new FailureRouter(transport, logger);
       const resolveHandler = createHandlerResolver(container);
+      const pipeline = { codecs, transport, failures, logger, middleware: consumeMiddleware, resolveHandler, onSettled };
+      const streams = new StreamReaders(options.offsetStore, pipeline, transport.description, consumers);
+      app = new Warren(transport, container, consumers, publishers, subscriptions, logger, options.shutdownTimeoutMs ?? 30_000, publishing, options.declare ?? true, streams);
       const handlers = consumers.map((plan) => {
         if (plan.scope === 'app') resolveHandler(plan, undefined as never); // fail at start if a dependency is missing
-        return guardRedeliveries(plan, { transport, failures, logger, onSettled }, createDeliveryHandler(plan, { codecs, transport, failures, logger, middleware: consumeMiddleware, resolveHandler, onSettled }));
+        return guardRedeliveries(plan, { transport, failures, logger, onSettled }, createDeliveryHandler(plan, { ...pipeline, streamReader: streams.readerFor(plan) }));
       });
       /** Everything that needs the broker: publisher exchanges, then each consumer's topology and subscription. */
       const attach = async () => {
         await prepareTopology(transport, consumers, publishers.map((p) => publisherExchange(getPublisher(p.publisherClass)!, p, options.declare ?? true)));
         markDeclared?.();
         for (const [i, plan] of consumers.entries()) {
-          subscriptions.set(plan.id, await transport.subscribe({ queue: plan.queue, prefetch: plan.prefetch, concurrency: plan.concurrency, topology: plan.declare ? plan.topology : undefined }, handlers[i]!));
+          if (options.consume === false) break;
+          await streams.open(plan);
+          subscriptions.set(plan.id, await transport.subscribe({ queue: plan.queue, prefetch: plan.prefetch, concurrency: plan.concurrency, topology: plan.declare ? plan.topology : undefined, ...streams.subscribeOptions(plan) }, handlers[i]!));
           await subscribeRedelivered(transport, plan, handlers[i]!, subscriptions);
         }
         logger.info('warren started', { transport: transport.description, consumers: consumers.map((c) => `${c.id} ← ${c.queue}`), publishers: publishers.map((p) => p.publisherClass.name) });
@@ -248,6 +255,23 @@ export class Warren {
     return publishThrough(this.publishing.middleware, message, (m) => this.transport.publish(m));
   }
 
+  /**
+   * Reads a stream consumer's stream again from `since` through the consumer's handler, as a
+   * second reader with its own position: the consumer's stored offset is left alone. Stops after
+   * `until` (default: what the consumer has processed so far) or once nothing arrives for `idleMs`.
+   *
+   * @example
+   * ```ts
+   * const report = await app.replay('AuditLog.record', { since: '2h' });
+   * console.log(`${report.handled} replayed, ${report.deadLettered} dead-lettered`);
+   * ```
+   */
+  replay(consumer: string, options: StreamReplayOptions): Promise<StreamReplayReport> {
+    const plan = this.consumers.find((c) => c.id === consumer || c.queue === consumer);
+    if (!plan) return Promise.reject(new ConfigurationError(`No consumer ${consumer} in this app; its consumers are ${this.consumers.map((c) => c.id).join(', ') || '(none)'}.`));
+    return this.streams.replay(plan, options);
+  }
+
   /** Connection and consumer state, for probes and dashboards. */
   health(): HealthReport {
     const consumers = this.consumers.map((c) => ({ consumer: c.id, queue: c.queue, attached: this.subscriptions.get(c.id)?.attached ?? false }));
@@ -274,9 +298,12 @@ export class Warren {
   close(): Promise<void> {
     this.closing ??= (async () => {
       const started = Date.now();
+      // Stream readers first: in-process retry pauses end, so handlers drain at once.
+      this.streams.stop();
       // The transport destroys its channels at the deadline; the race only guards a custom transport that does not.
       const closed = await within(this.transport.close({ timeoutMs: this.shutdownTimeoutMs }).then(() => true, () => true), this.shutdownTimeoutMs + 1_000);
       if (!closed || Date.now() - started >= this.shutdownTimeoutMs) this.logger.warn('handlers still running at the shutdown timeout; their messages will be redelivered', { timeoutMs: this.shutdownTimeoutMs });
+      await this.streams.flush(OFFSET_FLUSH_MS);
       await closeServer(this.healthServer);
       this.stopped = true;
       this.markStopped();
@@ -285,6 +312,9 @@ export class Warren {
     return this.closing;
   }
 }
+
+/** How long `close()` waits for the offset store to take each stream consumer's last offset. */
+const OFFSET_FLUSH_MS = 2_000;
 
 /** Resolves with the promise's value, or with false after `ms`. */
 function within(promise: Promise<boolean>, ms: number): Promise<boolean> {

@@ -23,7 +23,7 @@ export type { ActionKind } from './actions';
 export {
   WarrenError, ConfigurationError, ConnectionError, TopologyError, DecodeError, PayloadValidationError, UnroutableError,
   PublishTimeoutError, PublishError, RequestTimeoutError, RemoteError, HandlerError, InvalidDelayError, RequeueLimitError,
-  HandlerTimeoutError, RedeliveryLimitError, summarizeIssues,
+  HandlerTimeoutError, RedeliveryLimitError, InvalidStreamOffsetError, summarizeIssues,
 } from './errors';
 export type { ValidationIssue } from './errors';
 export { CodecRegistry, decodeBody, jsonCodec, textCodec } from './codec';
@@ -38,7 +38,11 @@ export type { Logger, LogFields, LogFormat, LogLevel } from './logger';
 export type { ConsumeMiddleware, ConsumeInvocation, SettledEvent } from './pipeline';
 export type { BatchInvocation } from './batch';
 export { planConsumer, resolveName, retryDelay, DEAD_LETTER_EXCHANGE, DEFAULT_CONSUMER_SETTINGS } from './consumer-plan';
-export type { ConsumerPlan, ConsumerDefaults } from './consumer-plan';
+export type { ConsumerPlan, ConsumerDefaults, StreamPlan } from './consumer-plan';
+export { MemoryOffsetStore } from './offset-store';
+export type { OffsetStore } from './offset-store';
+export type { StreamOffset, StreamInterval } from './stream-offset';
+export type { StreamReplayOptions, StreamReplayReport } from './stream-replay';
 export { planPublisher, publishVia } from './publishing';
 export type { PublisherPlan, PublishMiddleware } from './publishing';
 export { createTelemetry } from './telemetry';

@@ -12,6 +12,8 @@ export interface ConsumerOptions {
   prefetch: number;
   concurrency: number;
   exclusive: boolean;
+  /** `x-priority`: the queue serves the highest-priority consumers with room first (default 0). */
+  priority?: number;
   /** Called when the handler throws or returns something that is not a settlement. */
   onHandlerError(error: Error): void;
   /** Called when the broker cancels the consumer (its queue was deleted). */
@@ -58,6 +60,10 @@ export class QueueConsumer {
 
   get exclusive(): boolean {
     return this.options.exclusive;
+  }
+
+  get priority(): number {
+    return this.options.priority ?? 0;
   }
 
   get hasCapacity(): boolean {
