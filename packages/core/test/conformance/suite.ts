@@ -11,6 +11,8 @@ import { queueTypeSpecs } from './queue-types';
 import { requestReplySpecs } from './request-reply';
 import { routingSpecs } from './routing';
 import { topologySpecs } from './topology';
+import { streamSpecs } from './streams';
+import { consumerSelectionSpecs } from './consumer-selection';
 
 /**
  * The behaviour both brokers share, written once: `memory.test.ts` runs it on `MemoryTransport`,
@@ -39,5 +41,7 @@ export function defineConformanceSuite(name: string, factory: () => Promise<Tran
     lifecycleSpecs(ctx);
     queueTypeSpecs(ctx);
     deliveryPolicySpecs(ctx);
+    streamSpecs(ctx);
+    consumerSelectionSpecs(ctx);
   });
 }
