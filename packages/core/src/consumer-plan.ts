@@ -194,7 +194,7 @@ export function planConsumer(definition: ConsumerDefinition, defaults: ConsumerD
 
 function planStream(options: ConsumerDefinition['options'], id: string, queue: string, env: Record<string, string | undefined>): StreamPlan {
   return {
-    start: parseStreamOffset(options.offset ?? 'next', `${id}: offset`),
+    start: parseStreamOffset(options.offset === undefined ? 'next' : options.offset, `${id}: offset`),
     offsetName: options.offsetName ? resolveName(options.offsetName, env, `offsetName of ${id}`) : `${queue}:${id}`,
     commitEvery: options.offsetCommit?.every ?? 100,
     commitIntervalMs: options.offsetCommit?.intervalMs ?? 1000,
