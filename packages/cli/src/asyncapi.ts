@@ -104,6 +104,7 @@ export function buildAsyncApi(source: AsyncApiSource): AsyncApiDocument {
       messages: { [messageKey]: { $ref: `#/components/messages/${messageKey}` } },
       bindings: { amqp: { is: 'queue', queue: queueBinding(queue ?? { name: plan.queue }, vhost), bindingVersion: BINDING_VERSION } },
       'x-warren-bindings': bindingsOf(plan),
+      'x-warren-queue': queueExtension(queue ?? { name: plan.queue }),
     };
     operations[uniqueKey(operations, safeKey(plan.id))] = {
       action: 'receive',
@@ -113,6 +114,7 @@ export function buildAsyncApi(source: AsyncApiSource): AsyncApiDocument {
       bindings: { amqp: { ack: true, bindingVersion: BINDING_VERSION } },
       'x-warren-retry': { attempts: plan.retry.attempts, delay: plan.retry.delay, backoff: plan.retry.backoff, queues: [...plan.retryQueues.values()] },
       'x-warren-dead-letter': { ...plan.deadLetter },
+      ...consumerExtension(plan),
     };
   }
 
@@ -168,6 +170,32 @@ function exchangeBinding(exchange: ExchangeSpec, vhost: string): JsonSchema {
 
 function queueBinding(queue: QueueSpec, vhost: string): JsonSchema {
   return { name: queue.name, durable: queue.durable ?? true, exclusive: queue.exclusive ?? false, autoDelete: queue.autoDelete ?? false, vhost };
+}
+
+/**
+ * What AMQP's queue binding has no field for: the queue type (`x-queue-type`: classic, quorum or
+ * stream), single active consumer, and a stream's retention, as the queue is declared.
+ */
+function queueExtension(queue: QueueSpec): JsonSchema {
+  const args = queue.arguments ?? {};
+  const extension: JsonSchema = { type: args['x-queue-type'] ?? 'classic' };
+  if (args['x-single-active-consumer'] === true) extension.singleActiveConsumer = true;
+  const retention = { maxAge: args['x-max-age'], maxLengthBytes: args['x-max-length-bytes'], maxSegmentSizeBytes: args['x-stream-max-segment-size-bytes'] };
+  if (Object.values(retention).some((v) => v !== undefined)) extension.retention = JSON.parse(JSON.stringify(retention)) as JsonSchema;
+  return extension;
+}
+
+/** A receive operation's consumer priority, and a stream consumer's start offset and offset name. */
+function consumerExtension(plan: ConsumerPlan): JsonSchema {
+  const consumer: JsonSchema = {};
+  if (plan.priority !== undefined) consumer.priority = plan.priority;
+  if (plan.stream) {
+    const start = plan.stream.start;
+    consumer.offset = start.kind === 'offset' ? start.offset : start.kind === 'since' ? `${start.seconds}s` : start.kind === 'at' ? new Date(start.at).toISOString() : start.kind;
+    consumer.offsetName = plan.stream.offsetName;
+    consumer.offsetCommit = { every: plan.stream.commitEvery, intervalMs: plan.stream.commitIntervalMs };
+  }
+  return Object.keys(consumer).length ? { 'x-warren-consumer': consumer } : {};
 }
 
 function sendChannelId(exchange: string, routingKey: string): string {

@@ -17,6 +17,10 @@ export interface LoadedService {
   packageJson?: { name?: string; version?: string; description?: string };
   /** Class metadata as the service's own class-validator / class-transformer recorded it. */
   metadata: ClassMetadataSources;
+  /** The options of each `Warren.start` / `Warren.run` the modules called (recorded, never run). */
+  started: ReadonlyArray<Record<string, unknown>>;
+  /** The service's own copy of `@warren/core` (to start it for real: `warren replay`). */
+  core: CoreModule;
 }
 
 const GLOB_CHARS = /[*?[\]{}]/;
@@ -56,14 +60,16 @@ export function loadService(entries: readonly string[], options: { cwd?: string;
     }
   };
   const introspection = beginIntrospection();
+  const started: Array<Record<string, unknown>> = [];
   try {
     loadEntries(entries, cwd, core, collect, handlers, publishers, files);
-    for (const started of introspection.started) {
-      (started.handlers ?? []).forEach((h) => (core.isHandlerClass(h) ? handlers : publishers).add(h));
-      (started.publishers ?? []).forEach((p) => publishers.add(p));
+    for (const start of introspection.started) {
+      started.push(start as Record<string, unknown>);
+      (start.handlers ?? []).forEach((h) => (core.isHandlerClass(h) ? handlers : publishers).add(h));
+      (start.publishers ?? []).forEach((p) => publishers.add(p));
       // `scan` globs resolve against the working directory, as Warren.start resolves them.
-      if (started.scan?.length) {
-        const scanned = core.scanModules(started.scan);
+      if (start.scan?.length) {
+        const scanned = core.scanModules(start.scan);
         scanned.handlers.forEach((h) => handlers.add(h));
         scanned.publishers.forEach((p) => publishers.add(p));
       }
@@ -79,7 +85,7 @@ export function loadService(entries: readonly string[], options: { cwd?: string;
   // Warren.start()'s defaults, and every per-consumer option.
   const consumers = [...handlers].flatMap((h) => core.getConsumers(h).map((d) => core.planConsumer(d, core.DEFAULT_CONSUMER_SETTINGS, env)));
   const publisherPlans = [...publishers].filter((p) => core.getPublisher(p)).map((p) => core.planPublisher(core.getPublisher(p)!, env));
-  return { files, consumers, publishers: publisherPlans, packageJson: nearestPackageJson(anchor), metadata: metadataSources(anchor) };
+  return { files, consumers, publishers: publisherPlans, packageJson: nearestPackageJson(anchor), metadata: metadataSources(anchor), started, core };
 }
 
 function loadEntries(entries: readonly string[], cwd: string, core: CoreModule, collect: (exports: Record<string, unknown>) => void, handlers: Set<Class>, publishers: Set<Class>, files: string[]): void {

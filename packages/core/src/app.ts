@@ -139,7 +139,7 @@ export class Warren {
       const failures = new FailureRouter(transport, logger);
       const resolveHandler = createHandlerResolver(container);
       const pipeline = { codecs, transport, failures, logger, middleware: consumeMiddleware, resolveHandler, onSettled };
-      const streams = new StreamReaders(options.offsetStore, pipeline, transport.description, consumers);
+      const streams = new StreamReaders(options.offsetStore, pipeline, transport.description !== 'memory' && options.consume !== false, consumers);
       app = new Warren(transport, container, consumers, publishers, subscriptions, logger, options.shutdownTimeoutMs ?? 30_000, publishing, options.declare ?? true, streams);
       const handlers = consumers.map((plan) => {
         if (plan.scope === 'app') resolveHandler(plan, undefined as never); // fail at start if a dependency is missing

@@ -15,7 +15,8 @@ export class StreamReaders {
   private readonly readers = new Map<string, StreamReader>();
   readonly store: OffsetStore;
 
-  constructor(store: OffsetStore | undefined, private readonly pipeline: PipelineDeps, transportDescription: string, plans: readonly ConsumerPlan[]) {
+  /** `durableBroker`: the app consumes from RabbitMQ, where a restart with in-memory offsets starts over (worth a warning). */
+  constructor(store: OffsetStore | undefined, private readonly pipeline: PipelineDeps, durableBroker: boolean, plans: readonly ConsumerPlan[]) {
     this.store = store ?? new MemoryOffsetStore();
     for (const plan of plans) {
       if (!plan.stream) continue;
@@ -24,7 +25,7 @@ export class StreamReaders {
         tracking: { name: plan.stream.offsetName, store: this.store, every: plan.stream.commitEvery, intervalMs: plan.stream.commitIntervalMs },
       }));
     }
-    if (!store && this.readers.size > 0 && transportDescription !== 'memory') {
+    if (!store && this.readers.size > 0 && durableBroker) {
       pipeline.logger.warn('stream consumers keep their offsets in memory: after a restart they start again from their offset option. Pass offsetStore (e.g. PostgresOffsetStore) to resume where they stopped.', { consumers: [...this.readers.keys()] });
     }
   }

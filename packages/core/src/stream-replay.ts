@@ -62,6 +62,9 @@ export async function replayStream(plan: ConsumerPlan, deps: PipelineDeps, posit
   const report: StreamReplayReport = { consumer: plan.id, stream: plan.queue, until, handled: 0, deadLettered: 0, stoppedBy: 'until' };
   if (until !== undefined && start.kind === 'offset' && start.offset > until) return report;
 
+  await deps.transport.inspectQueue(plan.queue).catch((error: Error) => {
+    throw /NOT_FOUND/.test(error.message) ? new ConfigurationError(`The stream "${plan.queue}" of ${plan.id} does not exist on ${deps.transport.description}: there is nothing to replay.`, { cause: error }) : error;
+  });
   const reader = new StreamReader({ consumer: plan.id, start, window: plan.prefetch, logger: deps.logger, until });
   const count = (event: SettledEvent) => {
     if (event.outcome === 'handled' || event.outcome === 'replied') report.handled++;
