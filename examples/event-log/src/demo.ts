@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { AmqpTransport, MemoryTransport } from '@warren/core';
-import { AccountEvents } from './handlers';
-import { eventually, startService } from './ledger';
+import { eventually, publishHistory, startService } from './ledger';
 
 /**
  * Publishes four account events to the log, then shows three readers of it: the live balances
@@ -16,11 +15,7 @@ async function main(): Promise<void> {
   const balances = await startService('balances', { url, transport: shared, env });
   const statements = { started: undefined as Awaited<ReturnType<typeof startService>> | undefined };
   try {
-    const events = balances.app.get(AccountEvents);
-    await events.deposited({ accountId: 'alice', cents: 10_000 });
-    await events.withdrawn({ accountId: 'alice', cents: 2_500 });
-    await events.deposited({ accountId: 'bob', cents: 5_000 });
-    await events.withdrawn({ accountId: 'bob', cents: 9_000 });
+    await publishHistory(balances);
     await eventually(() => balances.settled.length === 4);
     console.log('balances (live):', Object.fromEntries(balances.balances.balances), `— ${balances.settled.filter((s) => s.outcome === 'dead-lettered').length} withdrawal refused and dead-lettered`);
 

@@ -37,3 +37,15 @@ export async function eventually(condition: () => boolean, timeoutMs = 10_000): 
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/**
+ * The history the demo and the tests publish: alice deposits 100.00 and withdraws 25.00, bob deposits
+ * 50.00 and tries to withdraw 90.00 (refused by the balances projection).
+ */
+export async function publishHistory(service: LedgerService): Promise<void> {
+  const events = service.app.get(AccountEvents);
+  await events.deposited({ accountId: 'alice', cents: 10_000 });
+  await events.withdrawn({ accountId: 'alice', cents: 2_500 });
+  await events.deposited({ accountId: 'bob', cents: 5_000 });
+  await events.withdrawn({ accountId: 'bob', cents: 9_000 });
+}

@@ -1,8 +1,7 @@
 import 'reflect-metadata';
 import { expect } from 'chai';
 import { AmqpTransport } from '@warren/core';
-import { AccountEvents } from '../src/handlers';
-import { eventually, startService, type LedgerService } from '../src/ledger';
+import { eventually, publishHistory, startService, type LedgerService } from '../src/ledger';
 import { AMQP_URL, describeWithBroker, uniqueName } from './support/broker';
 import { afterCleanup } from './support/cleanup';
 
@@ -27,11 +26,7 @@ describeWithBroker('event-log', function () {
   it('projects, dead-letters, lets a later second reader read everything, and rebuilds by replay, as in memory', async () => {
     const balances = await startService('balances', { url: AMQP_URL, env });
     services.push(balances);
-    const events = balances.app.get(AccountEvents);
-    await events.deposited({ accountId: 'alice', cents: 10_000 });
-    await events.withdrawn({ accountId: 'alice', cents: 2_500 });
-    await events.deposited({ accountId: 'bob', cents: 5_000 });
-    await events.withdrawn({ accountId: 'bob', cents: 9_000 });
+    await publishHistory(balances);
     await eventually(() => balances.settled.length === 4);
     expect(Object.fromEntries(balances.balances.balances)).to.deep.equal({ alice: 7_500, bob: 5_000 });
     expect(balances.settled.map((s) => s.outcome)).to.deep.equal(['handled', 'handled', 'handled', 'dead-lettered']);

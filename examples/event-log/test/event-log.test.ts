@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { expect } from 'chai';
 import { MemoryTransport } from '@warren/core';
 import { AccountEvents } from '../src/handlers';
-import { eventually, startService, type LedgerService } from '../src/ledger';
+import { eventually, publishHistory, startService, type LedgerService } from '../src/ledger';
 import { afterEachCleanup } from './support/cleanup';
 
 describe('event-log: one stream, several readers (in-memory broker)', () => {
@@ -19,18 +19,14 @@ describe('event-log: one stream, several readers (in-memory broker)', () => {
     for (const service of services.splice(0).reverse()) await service.app.close();
   });
 
-  async function publishHistory(balances: LedgerService): Promise<void> {
-    const events = balances.app.get(AccountEvents);
-    await events.deposited({ accountId: 'alice', cents: 10_000 });
-    await events.withdrawn({ accountId: 'alice', cents: 2_500 });
-    await events.deposited({ accountId: 'bob', cents: 5_000 });
-    await events.withdrawn({ accountId: 'bob', cents: 9_000 });
+  async function publishAll(balances: LedgerService): Promise<void> {
+    await publishHistory(balances);
     await eventually(() => balances.settled.length === 4);
   }
 
   it('projects balances from the log and dead-letters, with its reason, a withdrawal the account cannot cover', async () => {
     const balances = await start('balances');
-    await publishHistory(balances);
+    await publishAll(balances);
     expect(Object.fromEntries(balances.balances.balances)).to.deep.equal({ alice: 7_500, bob: 5_000 });
     const letter = await broker.get('ledger.log.dlq');
     expect(letter?.properties.headers).to.include({ 'x-warren-error-code': 'REJECTED', 'x-warren-stream-offset': 3 });
@@ -39,7 +35,7 @@ describe('event-log: one stream, several readers (in-memory broker)', () => {
 
   it('lets a second service that starts later read the whole log from the first event, with its own offset', async () => {
     const balances = await start('balances');
-    await publishHistory(balances);
+    await publishAll(balances);
     const statements = await start('statements');
     await eventually(() => statements.settled.length === 4);
     expect(Object.fromEntries(statements.statements.lines)).to.deep.equal({ alice: ['#0 +10000', '#1 -2500'], bob: ['#2 +5000', '#3 -9000'] });
@@ -50,7 +46,7 @@ describe('event-log: one stream, several readers (in-memory broker)', () => {
 
   it('rebuilds the projection from scratch with a replay through the same handler', async () => {
     const balances = await start('balances');
-    await publishHistory(balances);
+    await publishAll(balances);
     balances.balances.balances.clear();
     const report = await balances.app.replay('Balances.apply', { since: 'first', idleMs: 200 });
     expect(report).to.include({ handled: 3, deadLettered: 1, first: 0, last: 3, stoppedBy: 'until' });

@@ -1,10 +1,9 @@
 import 'reflect-metadata';
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { MemoryOffsetStore, MemoryTransport, silentLogger, type OffsetStore, type Warren } from '../src';
+import { MemoryOffsetStore, silentLogger, type OffsetStore } from '../src';
 import { StreamReader } from '../src/stream-reader';
-import { afterEachCleanup } from './support/cleanup';
-import { OutlivingTransport, publishAudit, startAudit, streamNames } from './support/stream-fixtures';
+import { auditAppsPerTest, publishAudit, streamNames } from './support/stream-fixtures';
 import { until } from './support/until';
 
 /** Resolves after `n` turns of the event loop: handlers and writes that take "some time", without timers. */
@@ -138,19 +137,12 @@ describe('Stream reader', () => {
 
 describe('Stream consumer after a crash (in-memory broker)', function () {
   this.timeout(30_000);
-  let broker: MemoryTransport;
-  const apps: Warren[] = [];
-  beforeEach(() => { broker = new MemoryTransport(); });
-  afterEachCleanup('close the apps and the broker', async () => {
-    for (const app of apps.splice(0)) await app.close();
-    await broker.close();
-  });
+  const apps = auditAppsPerTest();
 
   it('handles again at most offsetCommit.every + prefetch - 1 messages, and skips none', async () => {
     const env = streamNames('stream-crash');
     const store = new WatchedStore();
-    const first = await startAudit(new OutlivingTransport(broker), env, { offsetStore: store });
-    apps.push(first.app);
+    const first = await apps.start(env, { offsetStore: store });
     await publishAudit(first.app, env.EX, 0, 60, 'sleep:2');
     await until(() => first.log.handled.length >= 25, 10_000);
     // The crash: from now on nothing more reaches the store (the process's last writes are lost).
@@ -158,8 +150,7 @@ describe('Stream consumer after a crash (in-memory broker)', function () {
     const stored = store.confirmed ?? -1;
     await first.app.close();
     store.failing = false;
-    const second = await startAudit(new OutlivingTransport(broker), env, { offsetStore: store });
-    apps.push(second.app);
+    const second = await apps.start(env, { offsetStore: store });
     await until(() => new Set([...first.log.ids(), ...second.log.ids()]).size === 60, 10_000);
     const repeats = second.log.ids().filter((id) => first.log.ids().includes(id));
     console.log(`      (stored offset ${stored}; first life handled ${first.log.handled.length}; repeated ${repeats.length}; bound 5 + 8 - 1 = 12)`);

@@ -1,27 +1,16 @@
 import 'reflect-metadata';
 import { expect } from 'chai';
-import { MemoryOffsetStore, MemoryTransport, type Warren } from '../src';
-import { OutlivingTransport, publishAudit, startAudit, streamNames } from './support/stream-fixtures';
-import { afterEachCleanup } from './support/cleanup';
+import { MemoryOffsetStore } from '../src';
+import { auditAppsPerTest, OutlivingTransport, publishAudit, streamNames } from './support/stream-fixtures';
 import { until } from './support/until';
 import type { DeliveryHandler, SubscribeOptions, Subscription } from '../src/transport';
 import { replayStream } from '../src/stream-replay';
 
 describe('Stream consumers', function () {
   this.timeout(15_000);
-  let broker: MemoryTransport;
-  const apps: Warren[] = [];
-  beforeEach(() => { broker = new MemoryTransport(); });
-  afterEachCleanup('close the apps and the broker', async () => {
-    for (const app of apps.splice(0)) await app.close();
-    await broker.close();
-  });
-
-  const start = async (env: Record<string, string>, extra: Parameters<typeof startAudit>[2] = {}, transport = new OutlivingTransport(broker)) => {
-    const started = await startAudit(transport, env, extra);
-    apps.push(started.app);
-    return started;
-  };
+  const apps = auditAppsPerTest();
+  const start = apps.start;
+  const broker = { get: (queue: string) => apps.broker().get(queue) };
 
   it('reads from its offset option, in order, and gives the handler each message\'s ctx.streamOffset', async () => {
     const env = streamNames('stream-read');
@@ -90,7 +79,7 @@ describe('Stream consumers', function () {
         });
       }
     }
-    const { app, log, settled } = await start(env, {}, new Garbling(broker));
+    const { app, log, settled } = await start(env, {}, new Garbling(apps.broker()));
     await publishAudit(app, env.EX, 0, 4);
     await until(() => log.handled.length === 1 && settled.length === 4);
     expect(log.ids()).to.deep.equal(['e3']);

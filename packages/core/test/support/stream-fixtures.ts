@@ -5,8 +5,10 @@ import {
   Consumer, MemoryOffsetStore, MessageContext, requeue, silentLogger, Warren, type OffsetStore, type SettledEvent, type Subscription,
   type SubscribeOptions, type DeliveryHandler, type Transport, type WarrenOptions,
 } from '../../src';
+import { MemoryTransport } from '../../src';
 import { DelegatingTransport } from './delegating-transport';
 import { uniqueName } from './broker';
+import { afterEachCleanup } from './cleanup';
 
 /** An event on the audit stream. `script` tells the handler what to do with it. */
 export class AuditEvent {
@@ -91,4 +93,26 @@ export async function startAudit(transport: Transport, env: Record<string, strin
 /** Publishes audit events `from`…`to - 1` with the given script (default: just record). */
 export async function publishAudit(app: Warren, exchange: string, from: number, to: number, script = 'ok'): Promise<void> {
   for (let n = from; n < to; n++) await app.publish(exchange, 'audit.event', { id: `e${n}`, n, script }, { messageId: `e${n}` });
+}
+
+/**
+ * For a describe block: a fresh in-memory broker per test, outliving the apps started on it (as
+ * RabbitMQ outlives a service), all closed after the test. `start` starts the Audit consumer on it.
+ */
+export function auditAppsPerTest(): { broker(): MemoryTransport; start(env: Record<string, string>, extra?: Parameters<typeof startAudit>[2], transport?: Transport): ReturnType<typeof startAudit> } {
+  let broker: MemoryTransport;
+  const apps: Warren[] = [];
+  beforeEach(() => { broker = new MemoryTransport(); });
+  afterEachCleanup('close the apps and the broker', async () => {
+    for (const app of apps.splice(0)) await app.close();
+    await broker.close();
+  });
+  return {
+    broker: () => broker,
+    start: async (env, extra = {}, transport = new OutlivingTransport(broker)) => {
+      const started = await startAudit(transport, env, extra);
+      apps.push(started.app);
+      return started;
+    },
+  };
 }

@@ -91,12 +91,7 @@ export class QueueConsumer {
     this.requeueAll(this.inbox.drain());
     if (this.running === 0) return;
     this.drained ??= new Promise<void>((resolve) => { this.onDrained = resolve; });
-    let timer: NodeJS.Timeout | undefined;
-    const inTime = await Promise.race([
-      this.drained.then(() => true),
-      new Promise<boolean>((resolve) => { if (Number.isFinite(timeoutMs)) timer = setTimeout(() => resolve(false), Math.max(0, timeoutMs)); }),
-    ]);
-    clearTimeout(timer);
+    const inTime = await settledWithin(this.drained, timeoutMs);
     if (inTime || this.abandoned) return;
     this.abandoned = true;
     this.requeueAll([...this.busy].map((slot) => slot.message!));
@@ -194,5 +189,18 @@ class HandlerSlot {
   constructor(consumer: QueueConsumer) {
     this.settle = (settlement) => consumer.finish(this, settlement);
     this.fail = (error) => consumer.fail(this, error);
+  }
+}
+
+/** True once `promise` settles, false when `timeoutMs` passes first (Infinity: no deadline). */
+export async function settledWithin(promise: Promise<unknown>, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise.then(() => true, () => true),
+      new Promise<boolean>((resolve) => { if (Number.isFinite(timeoutMs)) timer = setTimeout(() => resolve(false), Math.max(0, timeoutMs)); }),
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -1,5 +1,6 @@
 import type { Delivery, DeliveryHandler, Settlement } from '../../transport';
 import { copyProperties } from './field-table';
+import { settledWithin } from './queue-consumer';
 import type { MemoryStream, StreamEntry, StreamListener } from './stream';
 
 export interface StreamConsumerOptions {
@@ -61,13 +62,7 @@ export class StreamConsumer implements StreamListener {
     }
     if (this.running === 0) return;
     this.drained ??= new Promise<void>((resolve) => { this.onDrained = resolve; });
-    let timer: NodeJS.Timeout | undefined;
-    const inTime = await Promise.race([
-      this.drained.then(() => true),
-      new Promise<boolean>((resolve) => { if (Number.isFinite(timeoutMs)) timer = setTimeout(() => resolve(false), Math.max(0, timeoutMs)); }),
-    ]);
-    clearTimeout(timer);
-    if (!inTime) this.abandoned = true;
+    if (!(await settledWithin(this.drained, timeoutMs))) this.abandoned = true;
   }
 
   /** StreamListener: the stream was deleted. */
