@@ -256,20 +256,16 @@ export class Warren {
   }
 
   /**
-   * Reads a stream consumer's stream again from `since` through the consumer's handler, as a
-   * second reader with its own position: the consumer's stored offset is left alone. Stops after
-   * `until` (default: what the consumer has processed so far) or once nothing arrives for `idleMs`.
+   * Reads a stream consumer's stream again from `since` through its handler, as a second reader
+   * (its stored offset is left alone), up to `until` (default: what it has processed). docs/streams.md.
    *
    * @example
    * ```ts
    * const report = await app.replay('AuditLog.record', { since: '2h' });
-   * console.log(`${report.handled} replayed, ${report.deadLettered} dead-lettered`);
    * ```
    */
   replay(consumer: string, options: StreamReplayOptions): Promise<StreamReplayReport> {
-    const plan = this.consumers.find((c) => c.id === consumer || c.queue === consumer);
-    if (!plan) return Promise.reject(new ConfigurationError(`No consumer ${consumer} in this app; its consumers are ${this.consumers.map((c) => c.id).join(', ') || '(none)'}.`));
-    return this.streams.replay(plan, options);
+    return this.streams.replay(this.consumers, consumer, options);
   }
 
   /** Connection and consumer state, for probes and dashboards. */

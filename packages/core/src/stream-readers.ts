@@ -1,4 +1,5 @@
 import type { ConsumerPlan } from './consumer-plan';
+import { ConfigurationError } from './errors';
 import type { Logger } from './logger';
 import { MemoryOffsetStore, type OffsetStore } from './offset-store';
 import type { PipelineDeps } from './pipeline';
@@ -57,8 +58,10 @@ export class StreamReaders {
     await Promise.all([...this.readers.values()].map((reader) => reader.flush(timeoutMs)));
   }
 
-  /** A second reader of a stream consumer's stream (see {@link replayStream}). */
-  replay(plan: ConsumerPlan, options: StreamReplayOptions): Promise<StreamReplayReport> {
+  /** A second reader of the stream of `consumer` (`Class.method` or its queue), see {@link replayStream}. */
+  async replay(plans: readonly ConsumerPlan[], consumer: string, options: StreamReplayOptions): Promise<StreamReplayReport> {
+    const plan = plans.find((c) => c.id === consumer || c.queue === consumer);
+    if (!plan) throw new ConfigurationError(`No consumer ${consumer} in this app; its consumers are ${plans.map((c) => c.id).join(', ') || '(none)'}.`);
     return replayStream(plan, this.pipeline, { store: this.store, live: this.readers.get(plan.id) }, options);
   }
 }
