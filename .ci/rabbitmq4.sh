@@ -4,11 +4,12 @@
 # node name, ports, Erlang distribution and epmd, so nothing clashes with the host's node or with the
 # fault suite's scratch nodes (which take ephemeral ports).
 #
-#   WARREN_RMQ4_SUITE=trixie (default)  RabbitMQ 4.0.x  chroot /var/tmp/warren-rabbitmq4      AMQP 127.0.0.1:5674
-#   WARREN_RMQ4_SUITE=sid               RabbitMQ 4.3.x* chroot /var/tmp/warren-rabbitmq4-sid  AMQP 127.0.0.1:5675
+#   WARREN_RMQ4_SUITE=trixie (default)  RabbitMQ 4.0.x  chroot /var/tmp/warren-rabbitmq4      AMQP 127.0.0.1:5674  management 15674
+#   WARREN_RMQ4_SUITE=sid               RabbitMQ 4.3.x* chroot /var/tmp/warren-rabbitmq4-sid  AMQP 127.0.0.1:5675  management 15675
 #   (* whatever sid ships that day.)  Each suite has its own node (warren4@localhost / warren4sid@localhost),
 #   distribution port (25674 / 25675), epmd (4371 / 4372) and rabbitmqctl ports (25800+ / 25820+).
-#   WARREN_RMQ4_ROOT / _PORT / _DIST_PORT / _EPMD_PORT / _CTL_PORT_MIN / _NODENAME override them.
+#   WARREN_RMQ4_ROOT / _PORT / _MGMT_PORT / _DIST_PORT / _EPMD_PORT / _CTL_PORT_MIN / _NODENAME override them.
+#   The management plugin (HTTP API, for `warren ui` and its browser tests) listens on 127.0.0.1 only.
 #
 # The node runs as 4.x is headed and as managed brokers run it: transient non-exclusive queues are
 # refused (deprecated_features.permit.transient_nonexcl_queues = false). It has two vhosts:
@@ -25,7 +26,8 @@
 #   bash .ci/rabbitmq4.sh stop                  # stop the node and its epmd (the chroot stays)
 #   bash .ci/rabbitmq4.sh log                   # path of the node's log
 #   eval "$(bash .ci/rabbitmq4.sh fault-env [managed])"
-#       (in a subshell) points the tests at this node: AMQP_URL (vhost / or managed), a rabbitmqctl on
+#       (in a subshell) points the tests at this node: AMQP_URL (vhost / or managed), WARREN_MANAGEMENT_URL
+#       (its management API), a rabbitmqctl on
 #       PATH for the fault suite's shared-broker check, and the fault suite's scratch nodes started from
 #       this chroot's 4.x binaries (RABBITMQ_SBIN wrappers, TMPDIR on a directory bind-mounted into the
 #       chroot at the same path); WARREN_SCRATCH_CONF names extra rabbitmq.conf lines for them
@@ -38,6 +40,7 @@ WARREN_RMQ4_SUITE=${WARREN_RMQ4_SUITE:-trixie}
 if [ "$WARREN_RMQ4_SUITE" = trixie ]; then _rmq4_n=0; _rmq4_tag=''; else _rmq4_n=1; _rmq4_tag="-$WARREN_RMQ4_SUITE"; fi
 WARREN_RMQ4_ROOT=${WARREN_RMQ4_ROOT:-/var/tmp/warren-rabbitmq4$_rmq4_tag}
 WARREN_RMQ4_PORT=${WARREN_RMQ4_PORT:-$((5674 + _rmq4_n))}
+WARREN_RMQ4_MGMT_PORT=${WARREN_RMQ4_MGMT_PORT:-$((15674 + _rmq4_n))}
 WARREN_RMQ4_DIST_PORT=${WARREN_RMQ4_DIST_PORT:-$((25674 + _rmq4_n))}
 WARREN_RMQ4_EPMD_PORT=${WARREN_RMQ4_EPMD_PORT:-$((4371 + _rmq4_n))}
 WARREN_RMQ4_CTL_PORT_MIN=${WARREN_RMQ4_CTL_PORT_MIN:-$((25800 + 20 * _rmq4_n))}  # rabbitmqctl's own: 11 from here
@@ -88,8 +91,11 @@ EOF
   cat >"$WARREN_RMQ4_ROOT/etc/rabbitmq/rabbitmq.conf" <<EOF
 listeners.tcp.1 = 127.0.0.1:$WARREN_RMQ4_PORT
 deprecated_features.permit.transient_nonexcl_queues = false
+management.tcp.ip = 127.0.0.1
+management.tcp.port = $WARREN_RMQ4_MGMT_PORT
 EOF
-  echo '[].' >"$WARREN_RMQ4_ROOT/etc/rabbitmq/enabled_plugins"  # Warren uses no plugin (no management API)
+  # Warren itself uses no plugin; the management API serves `warren ui`'s live numbers and its tests.
+  echo '[rabbitmq_management].' >"$WARREN_RMQ4_ROOT/etc/rabbitmq/enabled_plugins"
 }
 
 
@@ -212,7 +218,7 @@ rmq4_fault_env() {
   local conf="$_rmq4_tools/scratch-$profile.conf" url=$AMQP_URL4
   : >"$conf"
   if [ "$profile" = managed ]; then echo 'default_queue_type = quorum' >>"$conf"; url=$AMQP_URL4_MANAGED; fi
-  echo "export TMPDIR=$_rmq4_scratch RABBITMQ_SBIN=$_rmq4_tools/sbin PATH=$_rmq4_tools/bin:\$PATH AMQP_URL=$url WARREN_SCRATCH_CONF=$conf"
+  echo "export TMPDIR=$_rmq4_scratch RABBITMQ_SBIN=$_rmq4_tools/sbin PATH=$_rmq4_tools/bin:\$PATH AMQP_URL=$url WARREN_SCRATCH_CONF=$conf WARREN_MANAGEMENT_URL=http://guest:guest@127.0.0.1:$WARREN_RMQ4_MGMT_PORT"
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then  # run, not sourced

@@ -2,7 +2,9 @@
 # Installs Warren the way its users do, end to end:
 #   1. a private npm registry (verdaccio) on 127.0.0.1, in a temporary folder;
 #   2. `npm run release -- --registry <it>` publishes every package of this checkout (lerna publish
-#      from-package; each package builds itself in prepack);
+#      from-package; each package builds itself in prepack); then `lerna version <next minor>` in a
+#      temporary clone (no commit, tag or push) must leave every package, peer range, example and
+#      the lockfile in step (scripts/sync-versions.mjs --check);
 #   3. in a temporary folder outside the repository: `npx @warren/cli new`, `npm install`, `npm test`,
 #      `npm start` on the embedded broker (stopped after its ready line, must exit 0);
 #   4. the same service on RabbitMQ (AMQP_URL): starts, consumes a message sent through its publisher;
@@ -100,16 +102,34 @@ cd "$SRC"
 if [ ! -x node_modules/.bin/lerna ]; then log "npm ci (no node_modules)"; npm ci --no-audit --no-fund; fi
 log "npm run release -- --registry $REGISTRY"
 npm run release -- --registry "$REGISTRY"
-for pkg in core testing cli; do
+for pkg in core testing cli postgres; do
   version=$(npm view "@warren/$pkg" version --registry "$REGISTRY")
   expected=$(node -p "require('./packages/$pkg/package.json').version")
   [ "$version" = "$expected" ] || fail "@warren/$pkg is $version on the registry, expected $expected"
-  echo "@warren/$pkg@$version published"
+  # A package packed without its build ships only package.json, README and LICENSE.
+  files=$(npm pack "@warren/$pkg@$version" --dry-run --json --registry "$REGISTRY" 2>/dev/null \
+    | node -e 'const [p] = JSON.parse(require("fs").readFileSync(0)); const f = p.files.map((x) => x.path); console.log(f.includes("dist/src/index.js") && f.includes("dist/src/index.d.ts") ? f.length : 0)')
+  [ "${files:-0}" -gt 0 ] || fail "@warren/$pkg@$version has no dist/src/index.js and .d.ts: was it built before packing?"
+  echo "@warren/$pkg@$version published ($files files)"
 done
 for example in examples/*/; do
   name=$(node -p "require('./${example}package.json').name")
   if npm view "$name" version --registry "$REGISTRY" >/dev/null 2>&1; then fail "$name (an example) was published"; fi
 done
+
+# lerna version, dry: in a clone of this commit, the next minor version (a minor bump is the one that
+# leaves `^0.1.0` peer ranges behind). lerna.json allows versioning on main only, so the clone's
+# branch is called main; nothing is committed, tagged or pushed, and the clone is thrown away.
+NEXT=$(node -p "const [major, minor] = require('./lerna.json').version.split('.').map(Number); major + '.' + (minor + 1) + '.0'")
+log "lerna version $NEXT in a temporary clone (no commit, tag or push)"
+git clone --quiet "$SRC" "$WORK/version-clone"
+(
+  cd "$WORK/version-clone"
+  git checkout --quiet -B main
+  "$SRC/node_modules/.bin/lerna" version "$NEXT" --yes --no-push --no-git-tag-version --no-changelog --loglevel=warn
+  node scripts/sync-versions.mjs --check
+) || fail "lerna version $NEXT did not leave the Warren packages in step"
+rm -rf "$WORK/version-clone"
 
 # --- 3. a new service outside the repository ------------------------------------------------------
 SERVICE="regcheck-$$"

@@ -50,5 +50,13 @@ await outbox.transaction(async (tx) => {
 });
 // #endregion outbox-2
 
+// #region outbox-4
+const parked = await outbox.parked.count();          // every relay's, for a metric or health check
+for (const row of await outbox.parked.list()) console.log(row.messageId, row.routingKey, row.lastError);
+await outbox.parked.release();                       // after binding the missing queue: send them again
+await outbox.parked.discard(['42']);                 // or give up on some for good
+// #endregion outbox-4
+
 
 void relay;
+void parked;

@@ -1,5 +1,5 @@
-import type { ConsumerPlan, ExchangeSpec, ExchangeType, PublisherPlan, QueueSpec } from '@warren/core';
-import { ConfigurationError, stripUserinfo } from '@warren/core';
+import type { AppTopologyPlan, ConsumerPlan, ExchangeSpec, ExchangeType, PublisherPlan, QueueSpec } from '@warren/core';
+import { ConfigurationError, groupConsumers, stripUserinfo } from '@warren/core';
 import { PayloadSchemas, type ClassMetadataSources, type JsonSchema } from './json-schema';
 
 /** What an AsyncAPI document is generated from. */
@@ -9,6 +9,8 @@ export interface AsyncApiSource {
   description?: string;
   consumers: readonly ConsumerPlan[];
   publishers: readonly PublisherPlan[];
+  /** Exchange-to-exchange bindings the service declares (`x-warren-exchange-bindings` at the root). */
+  topology?: AppTopologyPlan;
   metadata: ClassMetadataSources;
   /** Broker URL(s), comma-separated or a list; passwords never reach the document. */
   url?: string | readonly string[];
@@ -23,6 +25,7 @@ export type AsyncApiDocument = {
   channels: Record<string, JsonSchema>;
   operations: Record<string, JsonSchema>;
   components: { messages: Record<string, JsonSchema>; schemas: Record<string, JsonSchema> };
+  'x-warren-exchange-bindings'?: JsonSchema[];
 };
 
 const BINDING_VERSION = '0.3.0';
@@ -30,9 +33,12 @@ const BINDING_VERSION = '0.3.0';
 /**
  * Builds an AsyncAPI 3.0.0 document from a service's consumer and publisher plans:
  * a `routingKey` channel per exchange + routing key that publishers send to, a `queue` channel per
- * consumer queue (its exchange bindings in `x-warren-bindings`), one operation per `@Consumer`
- * method (receive) and per publisher route (send, with a reply for request routes), and message
- * payloads as JSON Schema from the class-validator metadata.
+ * consumer queue (its exchange bindings in `x-warren-bindings`; one channel with several messages
+ * when several methods share the queue), one operation per `@Consumer` method (receive, with how
+ * the queue dispatches to it in `x-warren-dispatch`) and per publisher route (send, with a reply for
+ * request routes), message payloads as JSON Schema from the class-validator metadata (an AMQP
+ * `type` property as the message's `messageType` binding), and the exchange-to-exchange bindings
+ * in `x-warren-exchange-bindings` at the root.
  *
  * @example
  * ```ts
@@ -59,7 +65,7 @@ export function buildAsyncApi(source: AsyncApiSource): AsyncApiDocument {
         bindings: { amqp: { is: 'routingKey', exchange: exchangeBinding(plan.exchange, vhost), bindingVersion: BINDING_VERSION } },
         'x-warren-exchange': plan.exchange.name,
       };
-      const messageKey = messages.add(route.type);
+      const messageKey = messages.add(route.type, route.options.type);
       (channel.messages as Record<string, JsonSchema>)[messageKey] = { $ref: `#/components/messages/${messageKey}` };
       const operationId = uniqueKey(operations, safeKey(`${plan.publisherClass.name}.${property}`));
       const operation: JsonSchema = {
@@ -94,28 +100,39 @@ export function buildAsyncApi(source: AsyncApiSource): AsyncApiDocument {
     }
   }
 
-  for (const plan of source.consumers) {
-    const queue = plan.topology.queues?.find((q) => q.name === plan.queue);
-    const channelId = uniqueKey(channels, safeKey(`queue.${plan.queue}`));
-    const messageKey = messages.add(consumerPayload(plan));
+  for (const group of groupConsumers(source.consumers)) {
+    const lead = group.consumers[0]!;
+    const queue = lead.topology.queues?.find((q) => q.name === group.queue);
+    const channelId = uniqueKey(channels, safeKey(`queue.${group.queue}`));
+    const channelMessages: Record<string, JsonSchema> = {};
     channels[channelId] = {
-      address: plan.queue,
-      title: `Queue ${plan.queue}`,
-      messages: { [messageKey]: { $ref: `#/components/messages/${messageKey}` } },
-      bindings: { amqp: { is: 'queue', queue: queueBinding(queue ?? { name: plan.queue }, vhost), bindingVersion: BINDING_VERSION } },
-      'x-warren-bindings': bindingsOf(plan),
-      'x-warren-queue': queueExtension(queue ?? { name: plan.queue }),
+      address: group.queue,
+      title: `Queue ${group.queue}`,
+      messages: channelMessages,
+      bindings: { amqp: { is: 'queue', queue: queueBinding(queue ?? { name: group.queue }, vhost), bindingVersion: BINDING_VERSION } },
+      'x-warren-bindings': uniqueBindings(group.consumers.flatMap(bindingsOf)),
+      'x-warren-queue': queueExtension(queue ?? { name: group.queue }),
     };
-    operations[uniqueKey(operations, safeKey(plan.id))] = {
-      action: 'receive',
-      title: plan.id,
-      channel: { $ref: `#/channels/${channelId}` },
-      messages: [{ $ref: `#/channels/${channelId}/messages/${messageKey}` }],
-      bindings: { amqp: { ack: true, bindingVersion: BINDING_VERSION } },
-      'x-warren-retry': { attempts: plan.retry.attempts, delay: plan.retry.delay, backoff: plan.retry.backoff, queues: [...plan.retryQueues.values()] },
-      'x-warren-dead-letter': { ...plan.deadLetter },
-      ...consumerExtension(plan),
-    };
+    for (const plan of group.consumers) {
+      const messageKey = messages.add(consumerPayload(plan), plan.definition.options.type);
+      channelMessages[messageKey] = { $ref: `#/components/messages/${messageKey}` };
+      const operation: JsonSchema = {
+        action: 'receive',
+        title: plan.id,
+        channel: { $ref: `#/channels/${channelId}` },
+        messages: [{ $ref: `#/channels/${channelId}/messages/${messageKey}` }],
+        bindings: { amqp: { ack: true, bindingVersion: BINDING_VERSION } },
+        // Retries wait in the delay cascade of the queue's type, then come back through the retry hop.
+        'x-warren-retry': { attempts: plan.retry.attempts, delay: plan.retry.delay, backoff: plan.retry.backoff, ...(plan.retryHop ? { cascade: `warren.delay.${plan.retryHop.queueType}`, hop: plan.retryHop.name } : {}) },
+        'x-warren-dead-letter': { ...plan.deadLetter },
+        ...consumerExtension(plan),
+      };
+      if (group.dispatch) {
+        const type = plan.definition.options.type;
+        operation['x-warren-dispatch'] = type === undefined ? { routingKeys: [...new Set(plan.routingKeys)] } : { type };
+      }
+      operations[uniqueKey(operations, safeKey(plan.id))] = operation;
+    }
   }
 
   const document: AsyncApiDocument = {
@@ -127,26 +144,34 @@ export function buildAsyncApi(source: AsyncApiSource): AsyncApiDocument {
     components: { messages: messages.definitions, schemas: schemas.definitions },
   };
   if (servers) document.servers = servers.servers;
+  const exchangeBindings = source.topology?.bindings ?? [];
+  if (exchangeBindings.length) {
+    document['x-warren-exchange-bindings'] = exchangeBindings.map((b) => ({ source: b.source, destination: b.destination, routingKey: b.routingKey, ...(b.arguments ? { arguments: b.arguments } : {}), declaredBy: b.declaredBy }));
+  }
   return document;
 }
 
 /** Message components by payload type: one per class, and one each for bytes, text and untyped JSON. */
 class MessageCatalog {
   readonly definitions: Record<string, JsonSchema> = {};
-  private readonly keys = new Map<unknown, string>();
+  private readonly keys = new Map<unknown, Map<string | undefined, string>>();
 
   constructor(private readonly schemas: PayloadSchemas) {}
 
-  add(type: unknown): string {
-    const known = this.keys.get(type);
+  /** The component for a payload type, and for an AMQP `type` property (one component per pair). */
+  add(type: unknown, messageType?: string): string {
+    const byMessageType = this.keys.get(type) ?? new Map<string | undefined, string>();
+    this.keys.set(type, byMessageType);
+    const known = byMessageType.get(messageType);
     if (known) return known;
     const { name, contentType } = type === Buffer ? { name: 'Bytes', contentType: 'application/octet-stream' }
       : type === String ? { name: 'Text', contentType: 'text/plain' }
         : typeof type === 'function' && type !== Object ? { name: (type as Function).name, contentType: 'application/json' }
           : { name: 'Json', contentType: 'application/json' };
-    const key = uniqueKey(this.definitions, safeKey(name));
-    this.keys.set(type, key);
+    const key = uniqueKey(this.definitions, safeKey(messageType === undefined || messageType === name ? name : `${name}.${messageType}`));
+    byMessageType.set(messageType, key);
     this.definitions[key] = { name: key, title: name, contentType, payload: this.schemas.schemaFor(type) };
+    if (messageType !== undefined) this.definitions[key]!.bindings = { amqp: { messageType, bindingVersion: BINDING_VERSION } };
     return key;
   }
 }
@@ -161,6 +186,17 @@ function bindingsOf(plan: ConsumerPlan): JsonSchema[] {
   return (plan.topology.bindings ?? [])
     .filter((b) => b.queue === plan.queue)
     .map((b) => (plan.exchangeType === 'headers' ? { exchange: b.exchange, type: plan.exchangeType, headers: b.arguments } : { exchange: b.exchange, type: plan.exchangeType, routingKey: b.routingKey }));
+}
+
+/** Each binding once (methods of one queue may bind the same key). */
+function uniqueBindings(bindings: JsonSchema[]): JsonSchema[] {
+  const seen = new Set<string>();
+  return bindings.filter((b) => {
+    const key = JSON.stringify(b);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 function exchangeBinding(exchange: ExchangeSpec, vhost: string): JsonSchema {

@@ -7,6 +7,7 @@ import { dlqListCommand, dlqReplayCommand, dlqShowCommand } from './commands/dlq
 import { generateCommand, type GeneratedKind } from './commands/generate';
 import { newCommand } from './commands/new';
 import { topologyCommand } from './commands/topology';
+import { uiCommand } from './commands/ui';
 import { replayCommand } from './commands/replay';
 import { ExitCode } from './exit-codes';
 import { runCommand } from './run-command';
@@ -17,7 +18,7 @@ beginIntrospection();
 
 // Commander wiring only: each action lives in src/commands/<name>.ts and returns an exit code.
 const program = new Command('warren')
-  .description('Warren service tools: AsyncAPI documents, topology, contract checks, dead letters, stream replays, scaffolding.')
+  .description('Warren service tools: AsyncAPI documents, topology, contract checks, dead letters, stream replays, an operations console, scaffolding.')
   .version(require('../../package.json').version as string, '-V, --version')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride((error) => {
@@ -160,6 +161,27 @@ Examples:
   $ warren dlq replay billing.order-created.dlq --filter HANDLER_FAILED
   $ warren dlq replay billing.order-created.dlq --filter order.created --limit 10`)
   .action(act((queue: string, options) => dlqReplayCommand(queue, options)));
+
+program.command('ui')
+  .description('Serve the operations console: the service\'s wiring with live queue numbers, dead letters grouped by cause (replay, discard), and its contracts.')
+  .argument('<entry...>', 'compiled .js modules (or quoted globs) exporting the service\'s @Consumer handler and @Publisher classes, or its main.js')
+  .option('--amqp <amqp-url>', 'the broker whose dead letters it shows (default: $AMQP_URL; without one, wiring and contracts only)')
+  .option('--management <url>', 'RabbitMQ management API for live numbers (default: the broker\'s host on port 15672, same credentials)')
+  .option('--no-management', 'show no live numbers')
+  .option('--port <port>', 'port to listen on (0: any free port)', '4300')
+  .option('--host <address>', 'address to listen on; anything but loopback exposes the console to the network', '127.0.0.1')
+  .option('--allow-actions', 'offer replay and discard; each needs the token printed at start')
+  .addHelpText('after', `
+The console is read-only unless started with --allow-actions; even then every replay or discard
+needs the token printed at start (the printed URL carries it in its #fragment, which never leaves the
+browser). It answers only requests addressed to localhost / 127.0.0.1, and no broker credentials ever
+reach the page. Runs until Ctrl+C.
+
+Examples:
+  $ warren ui dist/src/main.js --amqp amqp://guest:guest@localhost:5672
+  $ AMQP_URL=amqp://… warren ui dist/src/handlers.js --allow-actions --port 8080
+  $ warren ui dist/src/handlers.js --management https://monitor:secret@mq.example.com:15671`)
+  .action(act((entries: string[], options) => uiCommand(entries, options)));
 
 program.command('replay')
   .description('Read a stream again through a stream consumer\'s own handler, as a second reader: its stored offset is left alone.')

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import type { Class, ConsumerPlan, PublisherPlan } from '@warren/core';
+import type { AppTopologyPlan, Class, ConsumerPlan, PublisherPlan, TopologyOptions } from '@warren/core';
 import { beginIntrospection, ConfigurationError } from '@warren/core';
 import type { ClassMetadataSources } from './json-schema';
 
@@ -13,6 +13,8 @@ export interface LoadedService {
   files: string[];
   consumers: ConsumerPlan[];
   publishers: PublisherPlan[];
+  /** Exchange-to-exchange bindings (publishers' and `Warren.start({ topology })`'s) and the extra exchanges to declare. */
+  topology: AppTopologyPlan;
   /** The nearest package.json above the first entry, if any. */
   packageJson?: { name?: string; version?: string; description?: string };
   /** Class metadata as the service's own class-validator / class-transformer recorded it. */
@@ -53,6 +55,7 @@ export function loadService(entries: readonly string[], options: { cwd?: string;
   const handlers = new Set<Class>();
   const publishers = new Set<Class>();
   const files: string[] = [];
+  const topologies: TopologyOptions[] = [];
   const collect = (exports: Record<string, unknown>) => {
     for (const value of Object.values(exports)) {
       if (core.isHandlerClass(value)) handlers.add(value);
@@ -60,16 +63,17 @@ export function loadService(entries: readonly string[], options: { cwd?: string;
     }
   };
   const introspection = beginIntrospection();
-  const started: Array<Record<string, unknown>> = [];
+  const recorded: Array<Record<string, unknown>> = [];
   try {
     loadEntries(entries, cwd, core, collect, handlers, publishers, files);
-    for (const start of introspection.started) {
-      started.push(start as Record<string, unknown>);
-      (start.handlers ?? []).forEach((h) => (core.isHandlerClass(h) ? handlers : publishers).add(h));
-      (start.publishers ?? []).forEach((p) => publishers.add(p));
+    for (const started of introspection.started) {
+      recorded.push(started as Record<string, unknown>);
+      if (started.topology) topologies.push(started.topology);
+      (started.handlers ?? []).forEach((h) => (core.isHandlerClass(h) ? handlers : publishers).add(h));
+      (started.publishers ?? []).forEach((p) => publishers.add(p));
       // `scan` globs resolve against the working directory, as Warren.start resolves them.
-      if (start.scan?.length) {
-        const scanned = core.scanModules(start.scan);
+      if (started.scan?.length) {
+        const scanned = core.scanModules(started.scan);
         scanned.handlers.forEach((h) => handlers.add(h));
         scanned.publishers.forEach((p) => publishers.add(p));
       }
@@ -85,7 +89,19 @@ export function loadService(entries: readonly string[], options: { cwd?: string;
   // Warren.start()'s defaults, and every per-consumer option.
   const consumers = [...handlers].flatMap((h) => core.getConsumers(h).map((d) => core.planConsumer(d, core.DEFAULT_CONSUMER_SETTINGS, env)));
   const publisherPlans = [...publishers].filter((p) => core.getPublisher(p)).map((p) => core.planPublisher(core.getPublisher(p)!, env));
-  return { files, consumers, publishers: publisherPlans, packageJson: nearestPackageJson(anchor), metadata: metadataSources(anchor), started, core };
+  const topology = appTopology(core, topologies, publisherPlans, env);
+  return { files, consumers, publishers: publisherPlans, topology, packageJson: nearestPackageJson(anchor), metadata: metadataSources(anchor), started: recorded, core };
+}
+
+/**
+ * The exchanges and exchange-to-exchange bindings the service declares at start, whatever its
+ * `declare` setting (`--print` is for services that do not declare). A service built on a
+ * @warren/core without them declares none.
+ */
+function appTopology(core: CoreModule, topologies: readonly TopologyOptions[], publishers: readonly PublisherPlan[], env: Record<string, string | undefined>): AppTopologyPlan {
+  if (typeof core.planAppTopology !== 'function') return { exchanges: [], bindings: [] };
+  const merged: TopologyOptions = { exchanges: topologies.flatMap((t) => t.exchanges ?? []), bindings: topologies.flatMap((t) => t.bindings ?? []) };
+  return core.planAppTopology(merged, publishers.map((p) => ({ neededBy: p.publisherClass.name, bindings: p.bindings ?? [], declare: true })), true, env);
 }
 
 function loadEntries(entries: readonly string[], cwd: string, core: CoreModule, collect: (exports: Record<string, unknown>) => void, handlers: Set<Class>, publishers: Set<Class>, files: string[]): void {
@@ -144,7 +160,7 @@ function addInjectedPublishers(handlers: Set<Class>, publishers: Set<Class>, cor
     if (typeof type !== 'function' || seen.has(type)) return;
     seen.add(type);
     if (core.getPublisher(type)) publishers.add(type as Class);
-    for (const dependency of (Reflect.getMetadata?.('design:paramtypes', type) ?? []) as unknown[]) visit(dependency);
+    for (const dependency of core.constructorDependencies(type as Class)) visit(dependency);
   };
   handlers.forEach(visit);
 }

@@ -1,4 +1,4 @@
-import type { QueueSpec, Transport } from '@warren/core';
+import type { ExchangeSpec, QueueSpec, Transport } from '@warren/core';
 
 /** How a declared queue compares with the broker's. */
 export interface QueueCheck {
@@ -42,6 +42,56 @@ export async function checkQueues(transport: Transport, queues: readonly QueueSp
       const message = (error as Error).message;
       const detail = /PRECONDITION_FAILED\)?:?\s*(.*?)(?:\. An existing queue|$)/s.exec(message)?.[1] ?? message;
       checks.push({ queue: queue.name, status: /PRECONDITION_FAILED/.test(message) ? 'arguments differ' : 'refused', detail });
+    }
+  }
+  return checks;
+}
+
+/** How a declared exchange compares with the broker's. */
+export interface ExchangeCheck {
+  exchange: string;
+  status: 'ok' | 'missing' | 'differs' | 'refused' | 'exists';
+  detail?: string;
+}
+
+/**
+ * Compares exchanges with a live broker without changing it, as {@link checkQueues} does queues:
+ * a passive declare tells whether each exists, then an exchange the services declare is declared
+ * again with their settings (a no-op when equal, PRECONDITION_FAILED when its type or arguments
+ * differ). `elsewhere` are exchanges the services only bind to or from (another service declares
+ * them): only their existence is checked (status `exists`). The predeclared `amq.*` are skipped.
+ *
+ * @example
+ * ```ts
+ * const checks = await checkExchanges(transport, model.exchanges, ['audit']);
+ * ```
+ */
+export async function checkExchanges(transport: Transport, exchanges: readonly ExchangeSpec[], elsewhere: readonly string[] = []): Promise<ExchangeCheck[]> {
+  const checks: ExchangeCheck[] = [];
+  const targets: Array<ExchangeSpec | string> = [...exchanges, ...elsewhere];
+  for (const target of targets) {
+    const name = typeof target === 'string' ? target : target.name;
+    if (name === '' || name.startsWith('amq.')) continue;
+    try {
+      await transport.inspectExchange(name);
+    } catch (error) {
+      if (/NOT_FOUND/.test((error as Error).message)) {
+        checks.push({ exchange: name, status: 'missing' });
+        continue;
+      }
+      throw error;
+    }
+    if (typeof target === 'string') {
+      checks.push({ exchange: name, status: 'exists' });
+      continue;
+    }
+    try {
+      await transport.declare({ exchanges: [target] });
+      checks.push({ exchange: name, status: 'ok' });
+    } catch (error) {
+      const message = (error as Error).message;
+      const detail = /PRECONDITION_FAILED\)?:?\s*(.*)$/s.exec(message)?.[1] ?? message;
+      checks.push({ exchange: name, status: /PRECONDITION_FAILED/.test(message) ? 'differs' : 'refused', detail });
     }
   }
   return checks;

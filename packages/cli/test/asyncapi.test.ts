@@ -81,7 +81,7 @@ describe('warren asyncapi', function () {
     expect(channel.bindings.amqp.is).to.equal('queue');
     expect(channel.bindings.amqp.queue).to.include({ name: 'shop.billing.order-created', durable: true });
     expect(channel['x-warren-bindings']).to.deep.equal([{ exchange: 'shop.orders', type: 'direct', routingKey: 'order.created' }]);
-    expect(operation['x-warren-retry'].queues).to.deep.equal(['shop.billing.order-created.retry.500', 'shop.billing.order-created.retry.1000']);
+    expect(operation['x-warren-retry']).to.include({ cascade: 'warren.delay.classic', hop: 'shop.billing.order-created.retry' });
     expect(operation['x-warren-dead-letter']).to.deep.equal({ exchange: 'warren.dead-letter', routingKey: 'shop.billing.order-created', queue: 'shop.billing.order-created.dlq' });
   });
 

@@ -1,6 +1,6 @@
 import { AmqpTransport, type FieldTable } from '@warren/core';
 import { expect } from 'chai';
-import { deadLetterFilter, listDeadLetters, replayDeadLetters } from '@warren/core';
+import { deadLetterFilter, discardDeadLetters, listDeadLetters, replayDeadLetters } from '@warren/core';
 import { AMQP_URL, describeWithBroker, uniqueName } from './support/broker';
 import { runWarren } from './support/cli';
 import { afterCleanup } from './support/cleanup';
@@ -111,6 +111,15 @@ describeWithBroker('warren dlq', function () {
     expect(rest.failed[0]!.reason).to.contain(`failed in queue "${expiring}"`);
     expect((await drain(target)).map((m) => [m.id, m.routingKey])).to.deep.equal([['m1', target]]);
     expect((await listDeadLetters(transport, dlq)).map((l) => l.messageId)).to.deep.equal(['m2', 'm3', 'm4']);
+  });
+
+  it('discards only the matching messages, for good, and keeps the others in order', async () => {
+    const report = await discardDeadLetters(transport, dlq, { filter: deadLetterFilter('HANDLER_FAILED') });
+    expect(report).to.deep.equal({ discarded: 2, skipped: 2 });
+    expect((await listDeadLetters(transport, dlq)).map((l) => l.messageId)).to.deep.equal(['m1', 'm4']);
+    expect(await drain(target)).to.deep.equal([]);
+    expect(await discardDeadLetters(transport, dlq, { limit: 1 })).to.deep.equal({ discarded: 1, skipped: 0 });
+    expect((await listDeadLetters(transport, dlq)).map((l) => l.messageId)).to.deep.equal(['m4']);
   });
 
   it('leaves a message whose queue is gone in the DLQ and exits 1', async () => {

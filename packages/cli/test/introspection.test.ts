@@ -23,6 +23,12 @@ describe('the CLI never runs the service it reads', function () {
     expect(result.stdout).not.to.contain('SERVICE STARTED');
   });
 
+  it('finds a publisher that a handler receives through tsyringe\'s @inject, though its module does not export it', async () => {
+    const result = await runWarren(['topology', fixture('injecting-service')]);
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stdout).to.contain('injecting.parcels');
+  });
+
   it('topology --check without a URL and without AMQP_URL says how to give one (exit 2)', async () => {
     const result = await runWarren(['topology', fixture('starting-service'), '--check']);
     expect(result.code).to.equal(2);

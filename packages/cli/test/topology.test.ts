@@ -1,4 +1,4 @@
-import { AmqpTransport } from '@warren/core';
+import { AmqpTransport, delayCascadeTopology } from '@warren/core';
 import { expect } from 'chai';
 import { loadService } from '../src/service-loader';
 import { AMQP_URL, describeWithBroker, uniqueName } from './support/broker';
@@ -8,13 +8,15 @@ import { afterCleanup } from './support/cleanup';
 describe('warren topology', function () {
   this.timeout(20_000);
 
-  it('prints exchanges → bindings → queues, with retry and dead-letter queues', async () => {
+  it('prints exchanges → bindings → queues, with dead-letter queues, and the delay cascade with its retry and route hops', async () => {
     const result = await runWarren(['topology', fixture('orders-service')]);
     expect(result.code, result.stderr).to.equal(0);
     expect(result.stdout).to.contain('  shop.orders (direct)\n    order.created → shop.billing.order-created  (Billing.charge)  [classic, dead letters → warren.dead-letter / shop.billing.order-created]');
     expect(result.stdout).to.contain('  warren.dead-letter (direct)\n    shop.billing.order-created → shop.billing.order-created.dlq  (dead letters of Billing.charge)');
-    expect(result.stdout).to.contain('  shop.billing.order-created.retry.500 → shop.billing.order-created  [ttl 500 ms]');
-    expect(result.stdout).to.contain('  shop.billing.order-created.retry.1000 → shop.billing.order-created  [ttl 1000 ms]');
+    expect(result.stdout).to.contain('  classic cascade: warren.delay.classic.31 … warren.delay.classic.00 (32 levels, level N waits 2^N ms) → warren.delay.deliver  (declared at start)');
+    expect(result.stdout).to.contain('    shop.billing.order-created.retry → shop.billing.order-created  (Billing.charge)  [classic]');
+    expect(result.stdout).to.contain('    warren.delay.classic.to.shop.orders/order.created → shop.orders / order.created  (OrderEvents.created)');
+    expect(result.stdout, 'one hop per consumer, no queue per retry delay').not.to.match(/\.retry\.\d/);
     expect(result.stdout).to.contain('  ImageEvents.uploaded → shop.images / (empty key) → Billing.thumbnail');
   });
 
@@ -32,7 +34,13 @@ describe('warren topology', function () {
     const queue = definitions.queues.find((q) => q.name === 'shop.billing.order-created')!;
     expect(queue).to.include({ vhost: 'shop', durable: true, auto_delete: false });
     expect(queue.arguments).to.include({ 'x-dead-letter-exchange': 'warren.dead-letter', 'x-dead-letter-routing-key': 'shop.billing.order-created' });
-    expect(definitions.queues.map((q) => q.name)).to.include.members(['shop.billing.order-created.dlq', 'shop.billing.order-created.retry.500', 'shop.billing.order-created.redelivered']);
+    expect(definitions.queues.map((q) => q.name)).to.include.members([
+      'shop.billing.order-created.dlq', 'shop.billing.order-created.retry', 'shop.billing.order-created.redelivered',
+      'warren.delay.classic.00', 'warren.delay.classic.31', 'warren.delay.unroutable', 'warren.delay.classic.to.shop.orders/order.created',
+    ]);
+    // The cascade passes a 0 bit on from level to level by exchange-to-exchange bindings.
+    expect(definitions.bindings).to.deep.include({ source: 'warren.delay.classic.01', vhost: 'shop', destination: 'warren.delay.classic.00', destination_type: 'exchange', routing_key: `${'*.'.repeat(30)}0.#`, arguments: {} });
+    expect(definitions.exchanges).to.deep.include({ name: 'warren.delay.deliver', vhost: 'shop', type: 'topic', durable: true, auto_delete: false, internal: false, arguments: { 'alternate-exchange': 'warren.delay.unroutable' } });
     expect(definitions.bindings).to.deep.include({ source: 'shop.orders', vhost: 'shop', destination: 'shop.billing.order-created', destination_type: 'queue', routing_key: 'order.created', arguments: {} });
   });
 
@@ -59,7 +67,7 @@ describe('warren topology', function () {
     const mermaid = await runWarren(['topology', fixture('orders-service'), '--format', 'mermaid']);
     expect(mermaid.stdout).to.match(/^flowchart LR\n/);
     expect(mermaid.stdout).to.match(/e\d+ -- "order\.created" --> q\d+/);
-    expect(mermaid.stdout).to.match(/q\d+ -\. "ttl 500 ms" \.-> q\d+/);
+    expect(mermaid.stdout).to.match(/q\d+ -\. "retry, when due" \.-> q\d+/);
     const dot = await runWarren(['topology', fixture('orders-service'), '--format', 'dot']);
     expect(dot.stdout).to.match(/^digraph warren \{/);
     expect(dot.stdout).to.match(/p\d+ -> e\d+ \[label="order\.note", color=red, fontcolor=red\];/);
@@ -83,13 +91,16 @@ describe('warren topology', function () {
       const same = service.consumers.find((c) => c.queue === `${prefix}.same`)!;
       const different = service.consumers.find((c) => c.queue === `${prefix}.different`)!;
       await transport.declare(same.topology);
+      const retrying = service.consumers.find((c) => c.queue === `${prefix}.retrying`)!;
+      await transport.declare(retrying.topology);
+      await transport.declare(delayCascadeTopology('classic'));
       // Declared once without the dead-letter exchange Warren requires: a deploy would be refused.
       await transport.declare({ queues: [{ name: different.queue, durable: true }, ...different.topology.queues!.filter((q) => q.name !== different.queue)] });
     });
 
     afterCleanup('delete the checked topology', async () => {
       if (!transport) return; // skipped: no broker
-      for (const queue of ['same', 'same.dlq', 'same.redelivered', 'different', 'different.dlq', 'different.redelivered', 'missing']) await transport.deleteQueue(`${prefix}.${queue}`).catch(() => undefined);
+      for (const queue of ['same', 'same.dlq', 'same.redelivered', 'different', 'different.dlq', 'different.redelivered', 'missing', 'retrying', 'retrying.dlq', 'retrying.redelivered', 'retrying.retry']) await transport.deleteQueue(`${prefix}.${queue}`).catch(() => undefined);
       await transport.deleteExchange(`${prefix}.events`).catch(() => undefined);
       await transport.close();
     });
@@ -102,6 +113,8 @@ describe('warren topology', function () {
       expect(result.stdout).to.contain(`✓ ${prefix}.same.dlq: ok`);
       expect(result.stdout).to.match(new RegExp(`✗ ${prefix.replace(/\./g, '\\.')}\\.different: arguments differ — .*x-dead-letter-exchange`));
       expect(result.stdout).to.contain(`✗ ${prefix}.missing: missing`);
+      expect(result.stdout, 'the retry hop').to.contain(`✓ ${prefix}.retrying.retry: ok`);
+      for (const level of ['00', '31']) expect(result.stdout, 'the cascade its retries wait in').to.contain(`✓ warren.delay.classic.${level}: ok`);
       expect(result.stdout).not.to.contain(':guest@');
     });
 

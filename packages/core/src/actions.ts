@@ -54,8 +54,8 @@ export function requeue(reason = 'requeued by the handler'): MessageAction {
 
 /**
  * Retry after a delay (default: the consumer's retry policy), counting as an attempt. The delay is
- * a whole number of ms from 1 to 86,400,000 (one day), else `InvalidDelayError` is thrown here; it
- * is rounded up to one of the consumer's retry queues (see docs/errors-and-retries.md).
+ * a whole number of ms from 1 to 86,400,000 (one day), else `InvalidDelayError` is thrown here; the
+ * message waits exactly that long in the delay cascade (see docs/scheduling.md).
  */
 export function retryLater(delayMs?: number, reason = 'retry requested by the handler'): MessageAction {
   if (delayMs !== undefined) assertRetryDelay(delayMs);

@@ -4,7 +4,7 @@ import { CodecRegistry, jsonCodec, type Codec } from './codec';
 import { encodeContent, isContentEncoding, type ContentEncoding } from './content-encoding';
 import { DEFAULT_CONSUMER_SETTINGS, planConsumer, type ConsumerDefaults, type ConsumerPlan } from './consumer-plan';
 import { createHandlerResolver } from './handler-resolver';
-import { guardRedeliveries, subscribeRedelivered } from './redelivery-guard';
+import { guardRedeliveries } from './redelivery-guard';
 import { prepareTopology, publisherExchange, readyPublisherExchange } from './passive-topology';
 import { warnAboutConsumerTimeouts } from './handler-timeout';
 import { ConfigurationError } from './errors';
@@ -19,8 +19,13 @@ import { FailureRouter } from './outcome';
 import { redactText } from './redact';
 import { createDeliveryHandler, type ConsumeMiddleware, type SettledEvent } from './pipeline';
 import { createBoundPublisher, planPublisher, publishThrough, type PublisherPlan, type PublishingDeps, type PublishMiddleware } from './publishing';
+import { DelayedDelivery, prepareRetryCascades } from './scheduling';
 import { createTelemetry } from './telemetry';
-import { assertNoConflicts, collectClasses, withOverrides } from './collect';
+import { collectClasses, withOverrides } from './collect';
+import { createQueueHandler, subscribeQueue } from './dispatch';
+import { groupConsumers } from './queue-groups';
+import { planAppTopology, type AppTopologyPlan } from './exchange-bindings';
+import { declareAppTopology, knownExchanges } from './app-topology';
 import { assertSingleCopy } from './copies';
 import { assertExchangeTypes, assertStartable } from './start-checks';
 import { recordedStart } from './introspection';
@@ -64,6 +69,8 @@ export class Warren {
     private readonly publishing: PublishingDeps,
     /** The app-wide `declare` setting, for publishers bound after start. */
     private readonly declareTopology: boolean,
+    /** Exchange-to-exchange bindings and the extra exchanges of `WarrenOptions.topology`, as declared at start. */
+    readonly topology: AppTopologyPlan,
     private readonly streams: StreamReaders,
   ) {}
 
@@ -99,9 +106,12 @@ export class Warren {
     };
     const consumers = collected.handlers.flatMap((h) => getConsumers(h).map((d) => planConsumer(withOverrides(d, options.consumers), defaults, env)));
     consumers.forEach(assertConsumerLimits);
-    assertNoConflicts(consumers);
+    const groups = groupConsumers(consumers);
     const publishers = collected.publishers.map((p) => planPublisher(getPublisher(p)!, env));
     assertStartable(consumers, publishers);
+    const appDeclares = options.declare ?? true;
+    const publisherExchanges = publishers.map((p) => publisherExchange(getPublisher(p.publisherClass)!, p, appDeclares));
+    const appTopology = planAppTopology(options.topology, publishers.map((p, i) => ({ neededBy: p.publisherClass.name, bindings: p.bindings, declare: publisherExchanges[i]!.declare })), appDeclares, env);
 
     const subscriptions = new Map<string, Subscription>();
     let app: Warren | undefined;
@@ -132,6 +142,7 @@ export class Warren {
         appId: options.name,
         middleware: publishMiddleware,
         declared,
+        delays: { delivery: new DelayedDelivery(transport), queueType: defaults.queueType, declare: defaults.declare },
       };
       for (const plan of publishers) {
         container.registerInstance(plan.publisherClass, createBoundPublisher(getPublisher(plan.publisherClass)!, plan, publishing));
@@ -140,20 +151,23 @@ export class Warren {
       const resolveHandler = createHandlerResolver(container);
       const pipeline = { codecs, transport, failures, logger, middleware: consumeMiddleware, resolveHandler, onSettled };
       const streams = new StreamReaders(options.offsetStore, pipeline, transport.description !== 'memory' && options.consume !== false, consumers);
-      app = new Warren(transport, container, consumers, publishers, subscriptions, logger, options.shutdownTimeoutMs ?? 30_000, publishing, options.declare ?? true, streams);
-      const handlers = consumers.map((plan) => {
+      app = new Warren(transport, container, consumers, publishers, subscriptions, logger, options.shutdownTimeoutMs ?? 30_000, publishing, appDeclares, appTopology, streams);
+      const handlers = new Map(consumers.map((plan) => {
         if (plan.scope === 'app') resolveHandler(plan, undefined as never); // fail at start if a dependency is missing
-        return guardRedeliveries(plan, { transport, failures, logger, onSettled }, createDeliveryHandler(plan, { ...pipeline, streamReader: streams.readerFor(plan) }));
-      });
-      /** Everything that needs the broker: publisher exchanges, then each consumer's topology and subscription. */
+        return [plan, guardRedeliveries(plan, { transport, failures, logger, onSettled }, createDeliveryHandler(plan, { ...pipeline, streamReader: streams.readerFor(plan) }))];
+      }));
+      // One subscription per queue: a queue several methods share dispatches each delivery to one of them.
+      const queueHandlers = groups.map((group) => createQueueHandler(group, handlers, { transport, failures, logger, onSettled }));
+      /** Everything that needs the broker: publisher exchanges, exchange-to-exchange bindings, then each queue's topology and subscription. */
       const attach = async () => {
-        await prepareTopology(transport, consumers, publishers.map((p) => publisherExchange(getPublisher(p.publisherClass)!, p, options.declare ?? true)));
+        await prepareTopology(transport, consumers, publisherExchanges);
+        await declareAppTopology(transport, appTopology, knownExchanges(consumers, publisherExchanges));
+        await prepareRetryCascades(publishing.delays!.delivery, consumers);
         markDeclared?.();
-        for (const [i, plan] of consumers.entries()) {
+        for (const [i, group] of groups.entries()) {
           if (options.consume === false) break;
-          await streams.open(plan);
-          subscriptions.set(plan.id, await transport.subscribe({ queue: plan.queue, prefetch: plan.prefetch, concurrency: plan.concurrency, topology: plan.declare ? plan.topology : undefined, ...streams.subscribeOptions(plan) }, handlers[i]!));
-          await subscribeRedelivered(transport, plan, handlers[i]!, subscriptions);
+          await streams.open(group.consumers[0]!);
+          await subscribeQueue(transport, group, queueHandlers[i]!, subscriptions, streams.subscribeOptions(group.consumers[0]!));
         }
         logger.info('warren started', { transport: transport.description, consumers: consumers.map((c) => `${c.id} ← ${c.queue}`), publishers: publishers.map((p) => p.publisherClass.name) });
       };
@@ -232,7 +246,8 @@ export class Warren {
     const plan = planPublisher(definition, this.publishing.env);
     assertExchangeTypes([], [plan]);
     const target = publisherExchange(definition, plan, this.declareTopology);
-    const declared = readyPublisherExchange(this.transport, target);
+    const bindings = planAppTopology(undefined, [{ neededBy: target.neededBy, bindings: plan.bindings, declare: target.declare }], this.declareTopology, this.publishing.env);
+    const declared = readyPublisherExchange(this.transport, target).then(() => declareAppTopology(this.transport, bindings, [target.exchange]));
     declared.catch((error: Error) => this.logger.error(target.declare ? 'could not declare a publisher exchange' : 'a publisher exchange is missing (declare: false)', { exchange: plan.exchange.name, error: error.message }));
     this.container.registerInstance(definition.publisherClass, createBoundPublisher(definition, plan, { ...this.publishing, declared }));
     this.publisherPlans.push(plan);
@@ -241,16 +256,17 @@ export class Warren {
 
   /**
    * Publishes a JSON (or Buffer / string) payload without a publisher class: for scripts, tests and
-   * bridges. Confirmed; `mandatory` reports unroutable messages; `compress` sends it gzip / deflate encoded.
+   * bridges. Confirmed; `mandatory` reports unroutable messages; `compress` sends it gzip / deflate encoded;
+   * `type` sets the AMQP type property (what consumers sharing a queue dispatch on).
    */
-  async publish(exchange: string, routingKey: string, payload: unknown, options: { headers?: FieldTable; mandatory?: boolean; contentType?: string; messageId?: string; correlationId?: string; compress?: ContentEncoding } = {}): Promise<void> {
+  async publish(exchange: string, routingKey: string, payload: unknown, options: { headers?: FieldTable; mandatory?: boolean; contentType?: string; messageId?: string; correlationId?: string; compress?: ContentEncoding; type?: string } = {}): Promise<void> {
     const encoded = Buffer.isBuffer(payload) ? payload : typeof payload === 'string' ? Buffer.from(payload, 'utf8') : jsonCodec.encode(payload);
     const contentType = options.contentType ?? (Buffer.isBuffer(payload) ? 'application/octet-stream' : typeof payload === 'string' ? 'text/plain' : 'application/json');
     if (options.compress !== undefined && !isContentEncoding(options.compress)) throw new ConfigurationError('compress must be "gzip" or "deflate".');
     const body = options.compress ? encodeContent(encoded, options.compress) : encoded;
     const message: OutgoingMessage = {
       exchange, routingKey, body, mandatory: options.mandatory,
-      properties: { contentType, contentEncoding: options.compress, headers: options.headers, deliveryMode: 2, messageId: options.messageId ?? randomUUID(), correlationId: options.correlationId, timestamp: Math.floor(Date.now() / 1000) },
+      properties: { contentType, contentEncoding: options.compress, headers: options.headers, deliveryMode: 2, messageId: options.messageId ?? randomUUID(), correlationId: options.correlationId, timestamp: Math.floor(Date.now() / 1000), type: options.type },
     };
     return publishThrough(this.publishing.middleware, message, (m) => this.transport.publish(m));
   }

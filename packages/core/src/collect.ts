@@ -1,7 +1,6 @@
 import { ConfigurationError } from './errors';
 import type { WarrenConfig } from './config';
-import type { ConsumerPlan } from './consumer-plan';
-import { constructorParameterTypes, getConsumers, getPublisher, type Class, type ConsumerDefinition } from './metadata';
+import { constructorDependencies, getConsumers, getPublisher, type Class, type ConsumerDefinition } from './metadata';
 import { scanModules } from './scan';
 
 /** Where an app's classes come from (the matching fields of `WarrenOptions`). */
@@ -42,7 +41,7 @@ export function collectClasses(options: ClassSources): { handlers: Class[]; publ
     if (typeof type !== 'function' || seen.has(type)) return;
     seen.add(type);
     if (getPublisher(type)) publishers.add(type as Class);
-    for (const dep of constructorParameterTypes(type as Class)) visit(dep);
+    for (const dep of constructorDependencies(type as Class)) visit(dep);
   };
   handlers.forEach(visit);
   return { handlers: [...handlers], publishers: [...publishers] };
@@ -54,15 +53,4 @@ export function withOverrides(definition: ConsumerDefinition, overrides: WarrenC
   const byQueue = typeof definition.options.queue === 'string' ? overrides[definition.options.queue] : undefined;
   const extra = byId ?? byQueue;
   return extra ? { ...definition, options: { ...definition.options, ...extra } } : definition;
-}
-
-export function assertNoConflicts(consumers: readonly ConsumerPlan[]): void {
-  const byQueue = new Map<string, ConsumerPlan>();
-  for (const plan of consumers) {
-    const other = byQueue.get(plan.queue);
-    if (other) {
-      throw new ConfigurationError(`Queue "${plan.queue}" is consumed by both ${other.id} and ${plan.id}. Each @Consumer needs its own queue: set a different { queue } on one of them.`);
-    }
-    byQueue.set(plan.queue, plan);
-  }
 }

@@ -3,7 +3,8 @@ import { ConfigurationError } from './errors';
 import type { ConsumerDefinition } from './metadata';
 import type { ConfigurableName, RetryPolicy } from './options';
 import { assertQueueSettings, consumerTopology, type QueueType } from './consumer-topology';
-import { delayProblem, RETRY_DELAY_LADDER } from './retry-delays';
+import { delayHopTopology, retryHop, type DelayHop } from './delay-cascade';
+import { delayProblem } from './retry-delays';
 import type { ExchangeType, Topology } from './transport';
 import type { FieldTable, QueueSpec } from './transport';
 import { DEFAULT_HANDLER_TIMEOUT_MS, MAX_TIMEOUT_MS } from './handler-timeout';
@@ -61,13 +62,12 @@ export interface ConsumerPlan {
   readonly payloadType?: Function;
   readonly validator?: PayloadValidator<unknown>;
   readonly retry: Required<RetryPolicy>;
-  /** Retry queue name for each delay (ms) the policy can produce: declared at start. */
-  readonly retryQueues: ReadonlyMap<number, string>;
   /**
-   * Every retry queue this consumer can use: the policy's, and the ladder a `retryLater(ms)` delay
-   * is rounded up to (declared on first use). Bounded, whatever delays handlers choose.
+   * Where retries end when they are due (`<queue>.retry`), when the policy retries (`attempts` > 1):
+   * a retry waits in the delay cascade of the consumer's queue type, whatever its delay, then this
+   * hop puts it back on the consumer's queue. One queue per consumer, declared at start.
    */
-  readonly retryBuckets: ReadonlyMap<number, string>;
+  readonly retryHop?: DelayHop;
   readonly deadLetter: { readonly exchange: string; readonly routingKey: string; readonly queue?: string };
   readonly maxBodyBytes: number;
   readonly scope: 'app' | 'message';
@@ -146,14 +146,6 @@ export function planConsumer(definition: ConsumerDefinition, defaults: ConsumerD
   // An exclusive queue cannot be a quorum queue: it follows the app's default type only when it can.
   const queueType: QueueType = options.queueType ?? (options.exclusive ? 'classic' : defaults.queueType);
   if (queueType !== 'classic' && queueType !== 'quorum' && queueType !== 'stream') throw new ConfigurationError(`${id}: queueType must be 'classic', 'quorum' or 'stream' (got ${JSON.stringify(queueType)}).`);
-  // A stream retries in process (stream-consumer.ts): no retry queues.
-  const retryQueues = new Map<number, string>();
-  for (let attempt = 1; queueType !== 'stream' && attempt < retry.attempts; attempt++) {
-    const delay = retryDelay(retry, attempt);
-    retryQueues.set(delay, `${queue}.retry.${delay}`);
-  }
-  const retryBuckets = new Map(retryQueues);
-  for (const delay of RETRY_DELAY_LADDER) if (queueType !== 'stream' && !retryBuckets.has(delay)) retryBuckets.set(delay, `${queue}.retry.${delay}`);
   const dl = options.deadLetter ?? {};
   const deadLetter = {
     exchange: dl.exchange ? resolveName(dl.exchange, env, `dead-letter exchange of ${id}`) : DEAD_LETTER_EXCHANGE,
@@ -161,7 +153,9 @@ export function planConsumer(definition: ConsumerDefinition, defaults: ConsumerD
     queue: dl.queue === false ? undefined : dl.queue ? resolveName(dl.queue, env, `dead-letter queue of ${id}`) : `${queue}.dlq`,
   };
 
-  const shape = { id, exchange, exchangeType, routingKeys, queue, queueType, retryQueues, deadLetter };
+  const shape = { id, exchange, exchangeType, routingKeys, queue, queueType, deadLetter };
+  // A stream retries in process (stream-consumer.ts): it has no retry hop.
+  const hop = retry.attempts > 1 && queueType !== 'stream' ? retryHop(queue, queueType) : undefined;
   assertQueueSettings(shape, options, retry.attempts);
   const timeoutMs = options.timeoutMs ?? defaults.timeoutMs;
   if (!(Number.isInteger(timeoutMs) && timeoutMs >= 1 && timeoutMs <= MAX_TIMEOUT_MS)) throw new ConfigurationError(`${id}: timeoutMs must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS} (got ${timeoutMs}).`);
@@ -172,6 +166,12 @@ export function planConsumer(definition: ConsumerDefinition, defaults: ConsumerD
   const validator = payloadType ? createPayloadValidator(payloadType as new () => unknown, { ...defaults.validation, ...options.validation }) : undefined;
 
   const topology = consumerTopology(shape, options);
+  if (hop) {
+    const hopTopology = delayHopTopology(hop);
+    topology.exchanges!.push(...hopTopology.exchanges);
+    topology.queues!.push(...hopTopology.queues);
+    topology.bindings!.push(...hopTopology.bindings);
+  }
   const ownQueue = topology.queues!.find((q) => q.name === queue)!;
   // Exclusive, auto-delete and transient queues do not outlive their consumer: nothing to guard.
   const guarded = redeliveryLimit !== false && ownQueue.durable !== false && !ownQueue.exclusive && !ownQueue.autoDelete;
@@ -179,7 +179,7 @@ export function planConsumer(definition: ConsumerDefinition, defaults: ConsumerD
   if (redeliveredQueue) topology.queues!.push(redeliveredQueueSpec(redeliveredQueue, ownQueue));
 
   return {
-    id, definition, exchange, exchangeType, routingKeys, queue, queueType, prefetch, concurrency, shape: bodyShape, payloadType, validator, retry, retryQueues, retryBuckets, deadLetter,
+    id, definition, exchange, exchangeType, routingKeys, queue, queueType, prefetch, concurrency, shape: bodyShape, payloadType, validator, retry, retryHop: hop, deadLetter,
     maxBodyBytes: options.maxBodyBytes ?? defaults.maxBodyBytes,
     scope: options.scope ?? 'app',
     batch,

@@ -30,7 +30,6 @@ export interface ConsumerShape {
   routingKeys: readonly string[];
   queue: string;
   queueType: QueueType;
-  retryQueues: ReadonlyMap<number, string>;
   deadLetter: { readonly exchange: string; readonly routingKey: string; readonly queue?: string };
 }
 
@@ -39,8 +38,8 @@ export interface ConsumerShape {
  * - transient non-exclusive queues (deprecated in RabbitMQ 4.x and refused by managed brokers);
  * - quorum queues that are transient, exclusive or auto-delete (RabbitMQ refuses them);
  * - a quorum queue whose overflow or dead-letter strategy would make dead-lettering at-most-once;
- * - a classic queue that refuses publishes when full, with retries: the classic retry queue
- *   dead-letters at-most-once, so a retry coming back to a full queue would be dropped.
+ * - a classic queue that refuses publishes when full, with retries: the classic retry hop
+ *   (`<queue>.retry`) dead-letters at-most-once, so a retry coming back to a full queue would be dropped.
  */
 export function assertQueueSettings(shape: ConsumerShape, options: ConsumerOptions, retryAttempts: number): void {
   const { id, queueType } = shape;
@@ -73,21 +72,8 @@ export function assertQueueSettings(shape: ConsumerShape, options: ConsumerOptio
   }
   const overflow = args['x-overflow'];
   if ((overflow === 'reject-publish' || overflow === 'reject-publish-dlx') && retryAttempts > 1) {
-    throw new ConfigurationError(`${id}: a classic queue with x-overflow: ${overflow} cannot take back a delayed retry when it is full: the classic retry queue dead-letters at-most-once, so the retry would be ${overflow === 'reject-publish' ? 'dropped' : 'dead-lettered without its reason'}. Use queueType: 'quorum' (its retry queues dead-letter at-least-once), or retry.attempts: 1.`);
+    throw new ConfigurationError(`${id}: a classic queue with x-overflow: ${overflow} cannot take back a delayed retry when it is full: its classic retry hop (<queue>.retry) dead-letters at-most-once, so the retry would be ${overflow === 'reject-publish' ? 'dropped' : 'dead-lettered without its reason'}. Use queueType: 'quorum' (its retry hop dead-letters at-least-once), or retry.attempts: 1.`);
   }
-}
-
-/**
- * A retry queue: messages wait `delay` ms, then expire back to the consumer's queue through the
- * default exchange. Quorum retry queues dead-letter at-least-once (which RabbitMQ allows only with
- * `x-overflow: reject-publish`): a parked message survives a node failure on its way back, and
- * waits in the retry queue while the consumer's queue is full instead of being dropped. No
- * delivery limit: nothing consumes a retry queue.
- */
-export function retryQueueSpec(name: string, delay: number, consumerQueue: string, queueType: QueueType): QueueSpec {
-  const args: FieldTable = { 'x-queue-type': queueType, 'x-message-ttl': delay, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': consumerQueue };
-  if (queueType === 'quorum') Object.assign(args, { 'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish' });
-  return { name, durable: true, arguments: args };
 }
 
 /**
@@ -132,7 +118,6 @@ export function consumerTopology(shape: ConsumerShape, options: ConsumerOptions)
     topology.queues.push(deadLetterQueueSpec(shape.deadLetter.queue, shape.queueType));
     topology.bindings.push({ exchange: shape.deadLetter.exchange, queue: shape.deadLetter.queue, routingKey: shape.deadLetter.routingKey });
   }
-  for (const [delay, name] of shape.retryQueues) topology.queues.push(retryQueueSpec(name, delay, shape.queue, shape.queueType));
   if (shape.exchange !== '') {
     if (shape.exchangeType === 'headers') {
       topology.bindings.push({ exchange: shape.exchange, queue: shape.queue, routingKey: '', arguments: { 'x-match': options.match ?? 'all', ...options.headers } });

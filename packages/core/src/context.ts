@@ -148,7 +148,7 @@ function safeHeaders(headers: Record<string, unknown> | undefined): Record<strin
  * then are those headers read. Anything else is described by what the broker delivered. The origin
  * is a label (logs, `ctx.routingKey`, dead-letter headers): it never chooses where Warren publishes.
  */
-function originOf(delivery: Delivery, headers: Record<string, unknown>): { exchange: string; routingKey: string } {
+export function originOf(delivery: Delivery, headers: Record<string, unknown>): { exchange: string; routingKey: string } {
   const exchange = headers['x-warren-original-exchange'];
   const routingKey = headers['x-warren-original-routing-key'];
   const cameBack = delivery.exchange === '' && delivery.routingKey === delivery.queue;

@@ -25,8 +25,34 @@ export class WarrenError extends Error {
 
 /** Bad options, conflicting handlers, missing payload types: fix the code or configuration. */
 export class ConfigurationError extends WarrenError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('CONFIGURATION', message, options);
+  /** `code` is for subclasses that name a more precise problem; every other one is `CONFIGURATION`. */
+  constructor(message: string, options?: { cause?: unknown }, code = 'CONFIGURATION') {
+    super(code, message, options);
+  }
+}
+
+/**
+ * Several `@Consumer` methods share a queue but disagree on a setting of the queue itself (its
+ * type, arguments, prefetch, concurrency, dead-letter route…): one queue can only be declared and
+ * consumed one way. `options` names every setting that differs.
+ */
+export class QueueSettingsConflictError extends ConfigurationError {
+  constructor(readonly queue: string, readonly consumers: readonly [string, string], readonly options: readonly string[], details: string) {
+    super(
+      `Queue "${queue}" is consumed by ${consumers[0]} and ${consumers[1]}, which disagree on ${options.join(', ')} (${details}). ` +
+      'Every @Consumer method of one queue must set the queue\'s own settings alike: give them the same options (spread one shared object), or set them once for the queue in `consumers: { "<queue>": { … } }`.',
+      undefined, 'QUEUE_SETTINGS_CONFLICT',
+    );
+  }
+}
+
+/**
+ * Two `@Consumer` methods of one queue could claim the same delivery with nothing to choose between
+ * them: the same `type`, the same routing key, or topic patterns of equal precedence that overlap.
+ */
+export class DispatchConflictError extends ConfigurationError {
+  constructor(readonly queue: string, readonly consumers: readonly [string, string], reason: string) {
+    super(`Queue "${queue}": ${consumers[0]} and ${consumers[1]} ${reason}. See "Several message types on one queue" in docs/handlers-and-validation.md.`, undefined, 'DISPATCH_CONFLICT');
   }
 }
 
@@ -75,6 +101,23 @@ export function summarizeIssues(issues: readonly ValidationIssue[], limit = 10):
   const parts = issues.slice(0, limit).map((i) => `${i.path || '(root)'}: ${Object.values(i.constraints).join('; ')}`);
   if (issues.length > limit) parts.push(`… and ${issues.length - limit} more`);
   return parts.join(' | ');
+}
+
+/**
+ * No `@Consumer` method of the queue handles the delivery: its `type` property names none of the
+ * methods' types and its routing key matches none of their keys. Dead-lettered at once (the same
+ * bytes can never find a handler). `routingKey` and `type` are what the publisher sent: untrusted.
+ */
+export class NoHandlerError extends WarrenError {
+  constructor(readonly queue: string, readonly routingKey: string, readonly type: string | undefined) {
+    super('NO_HANDLER', `No @Consumer method of queue "${queue}" handles this message (routing key ${quoted(routingKey)}${type === undefined ? ', no type' : `, type ${quoted(type)}`}). Add a method for it, or stop routing it to this queue.`, { permanent: true });
+  }
+}
+
+/** Untrusted text in a message: quoted and escaped (no control characters reach a log line), at most 300 characters. */
+function quoted(text: string): string {
+  const json = JSON.stringify(text.length > 300 ? `${text.slice(0, 300)}…` : text);
+  return json.replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** A mandatory publish found no queue bound for its exchange and routing key. */
@@ -130,10 +173,13 @@ export class InvalidStreamOffsetError extends WarrenError {
   }
 }
 
-/** A retry delay Warren cannot schedule (`retryLater(ms)`): not a whole number of ms, below 1 or above the maximum. */
+/**
+ * A delay Warren cannot schedule: a `retryLater(ms)` delay that is not a whole number of ms from 1 to
+ * the maximum, or a delayed send's `delay` / `at` (see docs/scheduling.md). `problem` says which.
+ */
 export class InvalidDelayError extends WarrenError {
-  constructor(readonly given: string, readonly maxMs: number) {
-    super('INVALID_DELAY', `A retry delay must be a whole number of milliseconds from 1 to ${maxMs}; got ${given}. Round it, or use a scheduler for longer waits.`);
+  constructor(readonly given: string, readonly maxMs: number, problem?: string) {
+    super('INVALID_DELAY', problem ?? `A retry delay must be a whole number of milliseconds from 1 to ${maxMs}; got ${given}. Round it, or use a scheduler for longer waits.`);
   }
 }
 

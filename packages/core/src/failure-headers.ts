@@ -2,7 +2,7 @@ import { PayloadValidationError, summarizeIssues, type WarrenError } from './err
 import type { FieldTable } from './transport';
 
 /**
- * What a failed message carries when Warren republishes it (to a retry queue, the dead-letter queue
+ * What a failed message carries when Warren republishes it (into the delay cascade, to the dead-letter queue
  * or back to its own queue): the headers its publisher set, then Warren's. Headers the broker owns
  * and headers Warren owns are never taken from a delivery, because anyone who can publish can forge
  * them: a forged `x-death` crashes RabbitMQ 3.10's dead-lettering, and forged `x-warren-*` headers
@@ -21,13 +21,15 @@ export function isWarrenHeader(name: string): boolean {
   return name.startsWith('x-warren-');
 }
 
-/** The headers a publisher set: neither broker-owned nor Warren's own, and no key that could reach a prototype. */
+/** The headers a publisher set: neither broker-owned, nor routing (`CC`, `BCC`), nor Warren's own, and no key that could reach a prototype. */
 export function userHeaders(headers: FieldTable | undefined): FieldTable {
   const copy: FieldTable = {};
   if (!headers) return copy;
   for (const name of Object.keys(headers)) {
     if (name === '__proto__' || name === 'constructor' || name === 'prototype') continue;
-    if (isBrokerOwnedHeader(name) || isWarrenHeader(name)) continue;
+    // CC / BCC are routing instructions to the broker, not data: copied into a retry or a dead
+    // letter, they would send copies to whatever queues or keys the original publisher named.
+    if (isBrokerOwnedHeader(name) || isWarrenHeader(name) || name === 'CC' || name === 'BCC') continue;
     copy[name] = headers[name];
   }
   return copy;

@@ -1,4 +1,8 @@
 import type { ClassSources } from './collect';
+import type { TopologyOptions } from './options';
+
+/** What a `Warren.start` call under introspection recorded: its classes, and the topology it declares. */
+export type StartedOptions = ClassSources & { topology?: TopologyOptions };
 
 /**
  * Introspection mode: tools that read a service's decorators (the `warren asyncapi`, `topology` and
@@ -15,7 +19,7 @@ const MODE = Symbol.for('@warren/core:introspection');
 /** What the modules loaded in introspection mode asked `Warren.start` for. */
 export interface IntrospectionRecord {
   /** The options of each `Warren.start` / `Warren.run` call, in call order (the classes they name). */
-  readonly started: ClassSources[];
+  readonly started: StartedOptions[];
   /** Leaves introspection mode (restoring the mode that was on before, if any). */
   end(): void;
 }
@@ -52,7 +56,7 @@ export function activeIntrospection(): IntrospectionRecord | undefined {
  * What `Warren.start` does first: under introspection, record the options and return a promise that
  * never settles (nothing connects, consumes or publishes); otherwise undefined, and the app starts.
  */
-export function recordedStart(options: ClassSources): Promise<never> | undefined {
+export function recordedStart(options: StartedOptions): Promise<never> | undefined {
   const record = activeIntrospection();
   if (!record) return undefined;
   record.started.push(options);

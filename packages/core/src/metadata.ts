@@ -59,9 +59,43 @@ export function methodParameterTypes(prototype: object, method: string): readonl
   return Reflect.getMetadata('design:paramtypes', prototype, method) ?? [];
 }
 
-/** Constructor parameter types, used to find publisher classes a handler depends on. */
-export function constructorParameterTypes(type: Class): readonly unknown[] {
-  return Reflect.getMetadata('design:paramtypes', type) ?? [];
+/** Where tsyringe's `@inject(token)` family records its parameter tokens (tsyringe 4.x). */
+const TSYRINGE_INJECTION_TOKENS = 'injectionTokens';
+
+/**
+ * What a class's constructor asks for, used to find the publisher classes a handler depends on: the
+ * compiler's `design:paramtypes`, and the tokens of tsyringe's `@inject(...)` parameter decorators.
+ *
+ * Both are needed. `@injectable()` rewrites `design:paramtypes` in place, replacing each `@inject`ed
+ * entry with a `{ token }` descriptor; and a parameter typed by an interface has `Object` as its
+ * design type, so only the `@inject` token names the publisher. Descriptors are unwrapped, and a
+ * `delay(() => X)` token is resolved to `X` (by then every module has loaded).
+ *
+ * @example
+ * ```ts
+ * constructorDependencies(Billing); // [OrderEvents, Ledger]
+ * ```
+ */
+export function constructorDependencies(type: Class): readonly unknown[] {
+  const designed: unknown[] = Reflect.getMetadata('design:paramtypes', type) ?? [];
+  const injected: Record<string, unknown> = Reflect.getOwnMetadata(TSYRINGE_INJECTION_TOKENS, type) ?? {};
+  return [...designed, ...Object.values(injected)].map(injectionTarget);
+}
+
+/** The class an injection token stands for: a class itself, a tsyringe descriptor's token, or a delayed class. */
+function injectionTarget(token: unknown): unknown {
+  if (typeof token !== 'object' || token === null) return token;
+  if ('token' in token) return injectionTarget((token as { token: unknown }).token);
+  // tsyringe's DelayedConstructor (from `delay(() => X)`) keeps its thunk in `wrap`.
+  const wrap = (token as { wrap?: unknown }).wrap;
+  if (typeof wrap === 'function' && typeof (token as { createProxy?: unknown }).createProxy === 'function') {
+    try {
+      return wrap();
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
 }
 
 export function setPublisher(definition: PublisherDefinition): void {

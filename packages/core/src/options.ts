@@ -126,6 +126,22 @@ export interface ConsumerOptions {
    */
   reply?: boolean | { namedQueues: boolean };
   /**
+   * Receive only messages whose AMQP `type` property is this value. Several `@Consumer` methods may
+   * share one queue (the same `queue` option): a delivery goes to the method whose `type` it names,
+   * else to the method whose routing key matches it best (exact first, then the most specific topic
+   * pattern); one that no method takes is dead-lettered with `NO_HANDLER`. The queue's own settings
+   * (type, arguments, prefetch, concurrency, dead-letter route…) must agree across its methods.
+   *
+   * @example
+   * ```ts
+   * @Consumer('orders', 'order.#', { queue: 'billing.orders', type: 'OrderPlaced' })
+   * async placed(order: OrderPlaced) { … }
+   * @Consumer('orders', 'order.#', { queue: 'billing.orders', type: 'OrderCancelled' })
+   * async cancelled(order: OrderCancelled) { … }
+   * ```
+   */
+  type?: string;
+  /**
    * Streams (`queueType: 'stream'`): where this consumer starts reading when no offset is stored
    * for it (default `'next'`). Once it has processed messages it resumes after the stored offset.
    *
@@ -182,6 +198,60 @@ export interface PublisherOptions {
   declare?: boolean;
   /** Compress every route's bodies (`content-encoding: gzip` or `deflate`); Warren consumers decode them. Default: none. */
   compress?: ContentEncoding;
+  /**
+   * Exchange-to-exchange bindings from this publisher's exchange: what it routes for `routingKey`
+   * also goes to `destination` (declared at start with the exchange, or checked with `declare: false`).
+   *
+   * @example
+   * ```ts
+   * @Publisher('orders', { type: 'topic', bindings: [{ destination: 'audit', routingKey: 'order.#' }] })
+   * class OrderEvents { readonly placed = route('order.placed', OrderPlaced); }
+   * ```
+   */
+  bindings?: PublisherBinding[];
+}
+
+/** An exchange-to-exchange binding whose source is the publisher's own exchange. */
+export interface PublisherBinding {
+  /** The exchange that receives copies of what the publisher's exchange routes. */
+  destination: ConfigurableName;
+  /** The binding key, matched by the source exchange's rules (default `''`; fanout ignores it). */
+  routingKey?: ConfigurableName;
+  /** For a headers source exchange: `x-match` and the header values. */
+  arguments?: FieldTable;
+}
+
+/** An exchange-to-exchange binding: messages `source` routes for `routingKey` also go to `destination`. */
+export interface ExchangeBindingOptions extends PublisherBinding {
+  source: ConfigurableName;
+}
+
+/** An exchange to declare that no consumer or publisher of the app declares (e.g. the destination of a binding). */
+export interface ExchangeDeclaration extends ExchangeOptions {
+  name: ConfigurableName;
+  type: ExchangeType;
+  /** Only reachable through exchange-to-exchange bindings, never published to directly. */
+  internal?: boolean;
+}
+
+/**
+ * `WarrenOptions.topology`: exchanges and exchange-to-exchange bindings the app declares at start
+ * besides its consumers' and publishers' (checked passively with `declare: false`).
+ *
+ * @example
+ * ```ts
+ * await Warren.start({
+ *   handlers: [Audit],
+ *   topology: {
+ *     exchanges: [{ name: 'audit', type: 'fanout' }],
+ *     bindings: [{ source: 'orders', destination: 'audit', routingKey: 'order.#' }],
+ *   },
+ * });
+ * ```
+ */
+export interface TopologyOptions {
+  exchanges?: ExchangeDeclaration[];
+  bindings?: ExchangeBindingOptions[];
 }
 
 /** Options of `route(routingKey, type, options)`. */
@@ -196,6 +266,8 @@ export interface RouteOptions<R = unknown> {
   persistent?: boolean;
   /** Overrides the publisher's `compress`; `false` sends this route uncompressed. */
   compress?: ContentEncoding | false;
+  /** The AMQP `type` property of every message of this route (what `@Consumer({ type })` dispatches on). */
+  type?: string;
 }
 
 /** What `route()` records; read by the runtime and the CLI. */
@@ -217,4 +289,26 @@ export interface SendOptions {
   routingKey?: string;
   mandatory?: boolean;
   timeoutMs?: number;
+  /**
+   * Deliver this many milliseconds from now (a whole number from 0 to `MAX_DELAY_MS`, about 49.7
+   * days), through the broker's delay cascade: no plugin, and the message keeps its properties and
+   * headers. The confirm means the broker holds it; it reaches the route's exchange when due, never
+   * sooner. Not with `at`, `expiration`, a `routingKey` other than the route's, or `request()`.
+   * See docs/scheduling.md.
+   *
+   * @example
+   * ```ts
+   * await reminders.due({ invoiceId }, { delay: 15 * 60_000 });
+   * ```
+   */
+  delay?: number;
+  /**
+   * Deliver at this time, through the delay cascade (see `delay`); a time already past delivers at once.
+   *
+   * @example
+   * ```ts
+   * await reminders.due({ invoiceId }, { at: new Date('2030-01-01T09:00:00Z') });
+   * ```
+   */
+  at?: Date;
 }

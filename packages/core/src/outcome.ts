@@ -1,15 +1,16 @@
 import { isMessageAction, MAX_REQUEUES } from './actions';
 import type { ConsumerPlan } from './consumer-plan';
-import { retryQueueSpec } from './consumer-topology';
 import { retryDelay } from './consumer-plan';
+import { delayCascadeTopology, delayedAddress, delayHopTopology } from './delay-cascade';
 import type { MessageContext } from './context';
 import { HandlerError, PublishError, RequeueLimitError, WarrenError } from './errors';
 import { FRAME_MAX, headerFrameSize } from './frame-size';
 import { describeThrown, errorHeaders, userHeaders } from './failure-headers';
 import type { Logger } from './logger';
 import type { RetryPolicy } from './options';
-import { delayProblem, retryBucket } from './retry-delays';
+import { delayProblem } from './retry-delays';
 import { RepublishFailures, republishFailureKind } from './republish-failures';
+import { SafeRejecter } from './safe-reject';
 import type { Delivery, FieldTable, OutgoingMessage, Settlement, Transport } from './transport';
 
 export { errorHeaders } from './failure-headers';
@@ -51,7 +52,7 @@ export function requeuesOf(headers: Readonly<Record<string, unknown>>): number {
  * `reject()`) are dead-lettered at once; other errors are retried with the consumer's policy until
  * its attempts are used up, then dead-lettered; `requeue()` puts it back until `MAX_REQUEUES`.
  */
-export function decideOutcome(error: unknown, context: Pick<MessageContext, 'attempt' | 'headers'>, plan: Pick<ConsumerPlan, 'retry' | 'retryQueues'> & { queueType?: ConsumerPlan['queueType'] }): Outcome {
+export function decideOutcome(error: unknown, context: Pick<MessageContext, 'attempt' | 'headers'>, plan: Pick<ConsumerPlan, 'retry'> & { queueType?: ConsumerPlan['queueType'] }): Outcome {
   const attempt = context.attempt;
   if (plan.queueType === 'stream') return decideStreamOutcome(error, attempt, plan.retry);
   if (isMessageAction(error)) {
@@ -62,10 +63,9 @@ export function decideOutcome(error: unknown, context: Pick<MessageContext, 'att
       return { kind: 'requeue', error };
     }
     if (error.kind === 'retry' && attempt < plan.retry.attempts) {
-      // retryLater() checks its delay; a MessageAction built by hand is checked here. A delay the
-      // policy has no queue for waits in the next bucket up (retry-delays.ts).
-      const asked = error.delayMs !== undefined && delayProblem(error.delayMs) === undefined ? error.delayMs : retryDelay(plan.retry, attempt);
-      const delayMs = plan.retryQueues.has(asked) ? asked : retryBucket(asked, plan.retryQueues.keys());
+      // retryLater() checks its delay; a MessageAction built by hand is checked here. Any valid
+      // delay waits as asked: the delay cascade holds every delay in the same queues.
+      const delayMs = error.delayMs !== undefined && delayProblem(error.delayMs) === undefined ? error.delayMs : retryDelay(plan.retry, attempt);
       return { kind: 'retry', delayMs, error };
     }
     return { kind: 'dead-letter', error };
@@ -100,21 +100,38 @@ function decideStreamOutcome(error: unknown, attempt: number, retry: Required<Re
 type Republished = 'retry' | 'dead-letter' | 'requeue';
 
 /**
- * Applies a failure outcome: republishes the message to a retry queue, the dead-letter queue or
- * back to its own queue (confirmed, mandatory), then acks the original. When that publish fails:
+ * Applies a failure outcome: republishes the message into the delay cascade (a retry), to the
+ * dead-letter queue or back to its own queue (confirmed, mandatory), then acks the original. When
+ * that publish fails:
  * - a missing exchange or queue (`NOT_FOUND`, unroutable) is re-declared once and the publish tried again;
  * - a publish that can never succeed (frame too large, refused arguments) rejects the original at
  *   once: the queue's own `x-dead-letter-exchange` (Warren declares one on every queue) takes it;
  * - anything else (a timeout, a lost channel, a full queue) requeues the original after a second,
  *   at most `MAX_FAILED_REPUBLISHES` times per message, then rejects it the same way.
+ * A message whose `x-death` header the broker's own dead-lettering could crash on is never rejected:
+ * see {@link SafeRejecter} (safe-reject.ts).
  */
 export class FailureRouter {
-  /** Retry queues of the delay ladder, declared on first use, one declaration at a time. */
-  private readonly declaredBuckets = new Map<string, Promise<void>>();
-  private declaring: Promise<unknown> = Promise.resolve();
   private readonly failures = new RepublishFailures();
+  private readonly rejecter: SafeRejecter;
 
-  constructor(private readonly transport: Transport, private readonly logger: Logger, private readonly holdMs = 1000) {}
+  constructor(private readonly transport: Transport, private readonly logger: Logger, private readonly holdMs = 1000) {
+    this.rejecter = new SafeRejecter(transport, logger, holdMs);
+  }
+
+  /**
+   * The last resort, for a message no failure publish could take: a reject to the queue's own
+   * dead-letter exchange, or — when its `x-death` is malformed — a dead-lettered copy without it.
+   * Never throws.
+   */
+  reject(plan: ConsumerPlan, delivery: Delivery, context: MessageContext, cause: WarrenError, because: string, fields: Record<string, unknown>): Promise<Settlement> {
+    return this.rejecter.reject(plan, delivery, context, cause, because, fields);
+  }
+
+  /** True when this message's settlement `ack` means it was dead-lettered as a copy by {@link reject}. */
+  deadLetteredAsCopy(context: MessageContext): boolean {
+    return this.rejecter.deadLetteredAsCopy(context);
+  }
 
   async apply(plan: ConsumerPlan, delivery: Delivery, context: MessageContext, outcome: Outcome): Promise<Settlement> {
     switch (outcome.kind) {
@@ -129,7 +146,16 @@ export class FailureRouter {
     }
   }
 
+  /**
+   * A retry enters the delay cascade of the consumer's queue type addressed to its retry hop
+   * (`<queue>.retry`), which puts it back on the consumer's queue through the default exchange
+   * once `delayMs` has passed. Both were declared at start; a publish that finds the cascade gone
+   * declares it again once.
+   */
   private async retry(plan: ConsumerPlan, delivery: Delivery, context: MessageContext, delayMs: number, error: WarrenError): Promise<Settlement> {
+    const hop = plan.retryHop;
+    // Only a hand-made outcome asks a consumer without a retry policy to retry: nothing waits for it.
+    if (!hop) return this.deadLetter(plan, delivery, context, error);
     const now = Date.now();
     const headers: FieldTable = {
       ...userHeaders(delivery.properties.headers),
@@ -141,16 +167,15 @@ export class FailureRouter {
       'x-warren-first-failure': firstFailure(context, now),
       'x-warren-last-failure': now,
     };
-    // decideOutcome() chose a delay the consumer has a queue for; round again for a hand-made outcome.
-    const bucket = plan.retryBuckets.has(delayMs) ? delayMs : retryBucket(delayMs, plan.retryQueues.keys());
-    const queue = plan.retryBuckets.get(bucket)!;
-    const spec = retryQueueSpec(queue, bucket, plan.queue, plan.queueType);
-    const message: OutgoingMessage = { exchange: '', routingKey: queue, body: delivery.body, properties: { ...delivery.properties, headers, expiration: undefined }, mandatory: true };
-    const settlement = await this.republish('retry', plan, delivery, context, message, async () => {
-      // declare: false: the administrator created the queues (`warren topology --print` lists them).
-      if (plan.declare && !plan.retryQueues.has(bucket)) await this.declareBucket(queue, () => this.transport.declare({ queues: [spec] }));
-    }, plan.declare ? () => this.transport.declare({ queues: [spec] }) : undefined);
-    if (settlement === 'ack') this.logger.warn('message failed, retrying later', { consumer: plan.id, messageId: context.messageId, correlationId: context.correlationId, attempt: context.attempt, delayMs: bucket, code: error.code, error: error.message });
+    const address = delayedAddress(delayMs, hop);
+    const message: OutgoingMessage = { ...address, body: delivery.body, properties: { ...delivery.properties, headers, expiration: undefined }, mandatory: true };
+    // declare: false: the administrator created them (`warren topology --print` lists them).
+    const repair = plan.declare ? async () => {
+      await this.transport.declare(delayCascadeTopology(hop.queueType));
+      await this.transport.declare(delayHopTopology(hop));
+    } : undefined;
+    const settlement = await this.republish('retry', plan, delivery, context, error, message, repair);
+    if (settlement === 'ack') this.logger.warn('message failed, retrying later', { consumer: plan.id, messageId: context.messageId, correlationId: context.correlationId, attempt: context.attempt, delayMs, code: error.code, error: error.message });
     return settlement;
   }
 
@@ -173,7 +198,7 @@ export class FailureRouter {
     const { exchange, routingKey, queue } = plan.deadLetter;
     const message: OutgoingMessage = { exchange, routingKey, body: delivery.body, properties: { ...delivery.properties, headers, expiration: undefined }, mandatory: queue !== undefined };
     const route = plan.topology;
-    const settlement = await this.republish('dead-letter', plan, delivery, context, message, undefined, () => this.transport.declare({
+    const settlement = await this.republish('dead-letter', plan, delivery, context, error, message, () => this.transport.declare({
       exchanges: route.exchanges?.filter((e) => e.name === exchange),
       queues: route.queues?.filter((q) => q.name === queue),
       bindings: route.bindings?.filter((b) => b.exchange === exchange && b.queue === queue),
@@ -198,22 +223,21 @@ export class FailureRouter {
     };
     if (context.attempt > 1) headers['x-warren-attempt'] = context.attempt;
     const message: OutgoingMessage = { exchange: '', routingKey: plan.queue, body: delivery.body, properties: { ...delivery.properties, headers }, mandatory: true };
-    const settlement = await this.republish('requeue', plan, delivery, context, message);
+    const settlement = await this.republish('requeue', plan, delivery, context, error, message);
     if (settlement === 'ack') this.logger.info('message requeued by its handler', { consumer: plan.id, messageId: context.messageId, requeues: headers['x-warren-requeues'], reason: error.message });
     return settlement;
   }
 
   /** Publishes `message`; on failure re-declares once (`repair`) where that can help, else gives up in bounded steps. */
-  private async republish(what: Republished, plan: ConsumerPlan, delivery: Delivery, context: MessageContext, message: OutgoingMessage, prepare?: () => Promise<void>, repair?: () => Promise<void>): Promise<Settlement> {
+  private async republish(what: Republished, plan: ConsumerPlan, delivery: Delivery, context: MessageContext, cause: WarrenError, message: OutgoingMessage, repair?: () => Promise<void>): Promise<Settlement> {
     const key = this.failures.keyOf(plan.queue, delivery);
     const frameSize = headerFrameSize(message.properties);
     if (frameSize > FRAME_MAX) {
       // Never sent: RabbitMQ's client would refuse it (CODEC), possibly closing a shared channel.
-      return this.cannotRepublish(what, plan, context, key, new PublishError(`The ${what} copy does not fit in one frame (CODEC): its properties and headers take ${frameSize} bytes, more than ${FRAME_MAX}.`));
+      return this.cannotRepublish(what, plan, delivery, context, cause, key, new PublishError(`The ${what} copy does not fit in one frame (CODEC): its properties and headers take ${frameSize} bytes, more than ${FRAME_MAX}.`));
     }
     let failure: unknown;
     try {
-      await prepare?.();
       await this.transport.publish(message);
       this.failures.forget(key);
       return 'ack';
@@ -223,7 +247,7 @@ export class FailureRouter {
     if (repair && republishFailureKind(failure) === 'missing') {
       try {
         await repair();
-        this.logger.warn(`re-declared the ${what === 'retry' ? 'retry queue' : 'dead-letter route'} after a publish found it missing`, { consumer: plan.id, exchange: message.exchange, routingKey: message.routingKey });
+        this.logger.warn(`re-declared the ${what === 'retry' ? 'delay cascade' : 'dead-letter route'} after a publish found it missing`, { consumer: plan.id, exchange: message.exchange, routingKey: message.routingKey });
         await this.transport.publish(message);
         this.failures.forget(key);
         return 'ack';
@@ -231,10 +255,10 @@ export class FailureRouter {
         failure = error;
       }
     }
-    return this.cannotRepublish(what, plan, context, key, failure);
+    return this.cannotRepublish(what, plan, delivery, context, cause, key, failure);
   }
 
-  private async cannotRepublish(what: Republished, plan: ConsumerPlan, context: MessageContext, key: string, failure: unknown): Promise<Settlement> {
+  private async cannotRepublish(what: Republished, plan: ConsumerPlan, delivery: Delivery, context: MessageContext, cause: WarrenError, key: string, failure: unknown): Promise<Settlement> {
     const kind = republishFailureKind(failure);
     const fields = { consumer: plan.id, messageId: context.messageId, error: failure instanceof Error ? failure.message : describeThrown(failure) };
     if (kind === 'transient') {
@@ -248,21 +272,7 @@ export class FailureRouter {
     }
     this.failures.forget(key);
     const why = kind === 'transient' ? `after ${MAX_FAILED_REPUBLISHES} requeues` : 'the publish cannot succeed';
-    this.logger.error(`could not ${what} the message (${why}); rejecting it to the queue's dead-letter exchange, without Warren's reason headers`, { ...fields, deadLetterExchange: plan.deadLetter.exchange });
-    return 'reject';
-  }
-
-  /** One declaration at a time, so one the broker refuses never closes a channel under another; retried once. */
-  private declareBucket(name: string, declare: () => Promise<void>): Promise<void> {
-    let declared = this.declaredBuckets.get(name);
-    if (!declared) {
-      const once = () => declare();
-      declared = this.declaring.then(once, once).catch(once);
-      this.declaredBuckets.set(name, declared);
-      declared.catch(() => this.declaredBuckets.delete(name));
-      this.declaring = declared.catch(() => undefined);
-    }
-    return declared;
+    return this.reject(plan, delivery, context, cause, `could not ${what} the message (${why})`, fields);
   }
 }
 

@@ -1,5 +1,6 @@
 import { ConnectionError, TopologyError, WarrenError } from './errors';
 import type { ConsumerPlan } from './consumer-plan';
+import { delayCascadeTopology } from './delay-cascade';
 import type { PublisherDefinition } from './metadata';
 import type { PublisherPlan } from './publishing';
 import type { ExchangeSpec, Topology, Transport } from './transport';
@@ -24,7 +25,7 @@ export interface MissingTopology {
 }
 
 /** The predeclared exchanges: always there, never checked. */
-function predeclared(exchange: string): boolean {
+export function predeclared(exchange: string): boolean {
   return exchange === '' || exchange.startsWith('amq.');
 }
 
@@ -55,11 +56,31 @@ export async function assertTopologyExists(transport: Transport, needs: Readonly
   if (needs.length === 0) return;
   const missing = await findMissingTopology(transport, needs);
   if (missing.length === 0) return;
-  const lines = missing.map((m) => `  - ${m.kind} "${m.name}" (needed by ${m.neededBy})`);
+  const lines = describeMissing(missing);
   throw new TopologyError(
     `declare: false, and ${missing.length} exchange(s) / queue(s) the app needs do not exist on the broker:\n${lines.join('\n')}\n` +
     'An administrator must create them (with their bindings): `warren topology <service entry> --print` emits them as definitions for `rabbitmqctl import_definitions`.',
   );
+}
+
+/** One line per missing exchange or queue; the levels of a delay cascade in one line per cascade. */
+function describeMissing(missing: readonly MissingTopology[]): string[] {
+  const levels = new Map<string, { count: number; neededBy: string }>();
+  const lines: string[] = [];
+  for (const m of missing) {
+    const level = /^warren\.delay\.(classic|quorum)\.\d\d$/.exec(m.name);
+    if (!level) {
+      lines.push(`  - ${m.kind} "${m.name}" (needed by ${m.neededBy})`);
+      continue;
+    }
+    const cascade = levels.get(level[1]!) ?? { count: 0, neededBy: m.neededBy };
+    cascade.count++;
+    levels.set(level[1]!, cascade);
+  }
+  for (const [type, { count, neededBy }] of levels) {
+    lines.push(`  - ${count} of the 64 exchanges and queues of the ${type} delay cascade, "warren.delay.${type}.00" … "warren.delay.${type}.31" (needed by ${neededBy})`);
+  }
+  return lines;
 }
 
 /** A publisher's exchange, and whether Warren declares it or only checks it. */
@@ -82,6 +103,8 @@ export function publisherExchange(definition: PublisherDefinition, plan: Publish
 export async function prepareTopology(transport: Transport, consumers: readonly ConsumerPlan[], publishers: readonly PublisherExchange[]): Promise<void> {
   await assertTopologyExists(transport, [
     ...consumers.filter((c) => !c.declare).map((c) => ({ neededBy: c.id, topology: c.topology })),
+    // The delay cascade its retries wait in (shared: listed once, for the first consumer that needs it).
+    ...consumers.filter((c) => !c.declare && c.retryHop).map((c) => ({ neededBy: `${c.id} (retries)`, topology: delayCascadeTopology(c.retryHop!.queueType) })),
     ...publishers.filter((p) => !p.declare).map((p) => ({ neededBy: p.neededBy, topology: { exchanges: [p.exchange] } })),
   ]);
   const declared = publishers.filter((p) => p.declare && p.exchange.name !== '').map((p) => p.exchange);

@@ -183,14 +183,16 @@ function createStages(plan: ConsumerPlan, deps: PipelineDeps): PipelineStages {
         if (answerable && replies.mode === 'value' && outcome.kind === 'dead-letter' && settlement !== 'requeue') await replier.error(address, context, outcome.error, true);
         if (outcome.kind === 'ack') report(context, 'handled');
         else if (settlement === 'reject') report(context, 'rejected', cause);
+        else if (deps.failures.deadLetteredAsCopy(context)) report(context, 'dead-lettered', cause);
         else if (outcome.kind === 'requeue' || settlement === 'requeue') report(context, 'requeued', cause);
         else if (outcome.kind === 'retry') report(context, 'retried', cause, outcome.delayMs);
         else report(context, 'dead-lettered', cause);
         return settlement;
       } catch (unexpected) {
-        logger.error('failure handling failed; rejecting to the dead-letter exchange', { consumer: plan.id, messageId: context.messageId, error: (unexpected as Error).message });
-        report(context, 'rejected', asWarrenError(unexpected));
-        return 'reject';
+        const failure = asWarrenError(unexpected);
+        const settlement = await deps.failures.reject(plan, delivery, context, failure, 'failure handling failed', { consumer: plan.id, messageId: context.messageId, error: failure.message });
+        report(context, settlement === 'reject' ? 'rejected' : settlement === 'requeue' ? 'requeued' : 'dead-lettered', failure);
+        return settlement;
       }
     },
   };

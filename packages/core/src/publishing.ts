@@ -3,11 +3,15 @@ import { decodeBody, jsonCodec, type CodecRegistry } from './codec';
 import { encodeContent, isContentEncoding } from './content-encoding';
 import { assertTimeout } from './limits';
 import { resolveName } from './consumer-plan';
+import type { QueueType } from './consumer-topology';
+import { routeHop } from './delay-cascade';
 import type { Route } from './decorators';
 import { ConfigurationError, ConnectionError, RemoteError } from './errors';
 import { getPublisherRoutes, type Class, type PublisherDefinition } from './metadata';
 import type { RouteDefinition, SendOptions } from './options';
-import type { Delivery, ExchangeSpec, FieldTable, MessageProperties, OutgoingMessage, Transport } from './transport';
+import { resolveExchangeBinding } from './exchange-bindings';
+import { requestedDelay, type DelayedDelivery } from './scheduling';
+import type { Delivery, ExchangeBindingSpec, ExchangeSpec, FieldTable, MessageProperties, OutgoingMessage, PublishOptions, Transport } from './transport';
 import { createPayloadValidator, type PayloadValidator, type ValidationSettings } from './validation';
 
 /**
@@ -48,6 +52,8 @@ export interface PublishingDeps {
   middleware: readonly PublishMiddleware[];
   /** Settles once the publisher's exchange is declared, for publishers bound after start. */
   declared?: Promise<void>;
+  /** Delayed sends (`delay` / `at`): the app's cascades, their queue type and whether the app declares. */
+  delays?: { delivery: DelayedDelivery; queueType: QueueType; declare: boolean };
 }
 
 /** A publisher class with its exchange resolved: what the app declares and the CLI documents. */
@@ -56,6 +62,8 @@ export interface PublisherPlan {
   readonly exchange: ExchangeSpec;
   readonly mandatory: boolean;
   readonly routes: ReadonlyArray<{ property: string; route: RouteDefinition }>;
+  /** Exchange-to-exchange bindings from this publisher's exchange (`@Publisher({ bindings })`). */
+  readonly bindings: readonly ExchangeBindingSpec[];
 }
 
 export function planPublisher(definition: PublisherDefinition, env: Record<string, string | undefined>): PublisherPlan {
@@ -68,13 +76,19 @@ export function planPublisher(definition: PublisherDefinition, env: Record<strin
   for (const { property, route } of routes) {
     const compress = route.options.compress;
     if (compress !== undefined && compress !== false && !isContentEncoding(compress)) throw new ConfigurationError(`${what}.${property}: compress must be "gzip", "deflate" or false.`);
+    const messageType: unknown = route.options.type;
+    if (messageType !== undefined && !(typeof messageType === 'string' && messageType !== '' && Buffer.byteLength(messageType) <= 255)) throw new ConfigurationError(`${what}.${property}: type must be a non-empty string of at most 255 bytes (the AMQP type property).`);
   }
   if (name === '' && type !== 'direct') throw new ConfigurationError(`${definition.publisherClass.name}: the default exchange "" is a direct exchange.`);
+  const bindingList: unknown = definition.options.bindings ?? [];
+  if (!Array.isArray(bindingList)) throw new ConfigurationError(`${what}: bindings must be a list of { destination, routingKey }.`);
+  const bindings = bindingList.map((b, i) => resolveExchangeBinding(b, env, `${what}: bindings[${i}]`, name));
   return {
     publisherClass: definition.publisherClass,
     exchange: { name, type, durable: definition.options.exchange?.durable ?? true, autoDelete: definition.options.exchange?.autoDelete ?? false, arguments: definition.options.exchange?.arguments },
     mandatory: definition.options.mandatory ?? type === 'direct',
     routes,
+    bindings,
   };
 }
 
@@ -117,23 +131,30 @@ function createSend(definition: PublisherDefinition, plan: PublisherPlan, route:
     if (options.priority !== undefined) properties.priority = options.priority;
     if (deps.appId !== undefined) properties.appId = deps.appId;
     if (compress) properties.contentEncoding = compress;
+    if (route.options.type !== undefined) properties.type = route.options.type;
     return { exchange, routingKey: options.routingKey ?? route.routingKey, body, properties, mandatory: options.mandatory ?? mandatory };
   };
 
   const publishOptions = { confirm, timeoutMs };
+  const delays = delayedSends(definition, route, exchange, deps);
   const redirect = async (message: unknown, options: SendOptions | undefined, deliver: (message: OutgoingMessage) => Promise<void>) => {
-    await publishThrough(deps.middleware, build(message, options), deliver);
+    const delayMs = delays.requested(options);
+    const outgoing = build(message, options);
+    await publishThrough(deps.middleware, outgoing, delayMs === undefined ? deliver : async (m) => deliver(await delays.address(m, delayMs)));
   };
   let declared = deps.declared === undefined;
   deps.declared?.then(() => { declared = true; }, () => undefined);
   const send = ((message: unknown, options?: SendOptions) => {
     const perSend = options?.timeoutMs === undefined ? publishOptions : { confirm, timeoutMs: options.timeoutMs };
+    const delayMs = delays.requested(options);
     const outgoing = build(message, options);
-    if (!declared) return untilDeclared(deps.declared!, perSend.timeoutMs ?? deps.publishTimeoutMs, exchange).then(() => publishThrough(deps.middleware, outgoing, (m) => deps.transport.publish(m, perSend)));
-    return publishThrough(deps.middleware, outgoing, (m) => deps.transport.publish(m, perSend));
+    const publish = delayMs === undefined ? (m: OutgoingMessage) => deps.transport.publish(m, perSend) : (m: OutgoingMessage) => delays.publish(m, delayMs, perSend);
+    if (!declared) return untilDeclared(deps.declared!, perSend.timeoutMs ?? deps.publishTimeoutMs, exchange).then(() => publishThrough(deps.middleware, outgoing, publish));
+    return publishThrough(deps.middleware, outgoing, publish);
   }) as Route<unknown, unknown>;
 
   send.request = async (message: unknown, options?: SendOptions) => {
+    if (options?.delay !== undefined || options?.at !== undefined) throw new ConfigurationError('A request cannot be delayed: its caller waits for the reply. Send a delayed message (without request()) and reply to it by a message of its own.');
     const outgoing = build(message, options);
     outgoing.properties.correlationId ??= outgoing.properties.messageId;
     // A request lives as long as its caller waits: transient unless the route says persistent, so
@@ -155,6 +176,47 @@ function createSend(definition: PublisherDefinition, plan: PublisherPlan, route:
   };
   redirects.set(send, redirect);
   return send;
+}
+
+/**
+ * A route's delayed sends: `delay` / `at` checked at the call (0, or a time already past, sends at
+ * once), and a delayed message sent through the app's cascade to this route's hop — declared, or
+ * checked when the publisher does not declare, on the first delayed send.
+ */
+function delayedSends(definition: PublisherDefinition, route: RouteDefinition, exchange: string, deps: PublishingDeps) {
+  const settings = deps.delays;
+  const hop = settings && routeHop(exchange, route.routingKey, settings.queueType);
+  const declare = definition.options.declare ?? settings?.declare ?? true;
+  /** The hop's destination: what the message must still be addressed to after the publish middleware. */
+  const checked = (message: OutgoingMessage): OutgoingMessage => {
+    if (message.exchange !== exchange || message.routingKey !== route.routingKey) {
+      throw new ConfigurationError(`A publish middleware readdressed a delayed message of route "${route.routingKey}" to "${message.exchange}" / "${message.routingKey}": a delayed message goes to its route's exchange and routing key.`);
+    }
+    return message;
+  };
+  return {
+    /** The delay asked for, in ms, or undefined to send at once. */
+    requested(options: SendOptions | undefined): number | undefined {
+      const delayMs = options ? requestedDelay(options) : undefined;
+      if (!delayMs) return undefined;
+      if (!settings) throw new ConfigurationError('This publisher was bound without delayed delivery: resolve it from a running Warren app.');
+      if (options!.routingKey !== undefined && options!.routingKey !== route.routingKey) {
+        throw new ConfigurationError(`A delayed send goes to its route's routing key "${route.routingKey}" (got routingKey "${options!.routingKey}"): each destination of delayed messages costs a queue, so only routes have one. Declare a route for that key.`);
+      }
+      if (options!.expiration !== undefined) throw new ConfigurationError('A delayed send cannot carry an expiration: the broker would expire it while it waits.');
+      return delayMs;
+    },
+    publish(message: OutgoingMessage, delayMs: number, options: PublishOptions): Promise<void> {
+      return settings!.delivery.publish(checked(message), delayMs, hop!, declare, options);
+    },
+    /**
+     * For publishVia: the message as it enters the cascade, with the cascade and hop ready. Its
+     * delay counts from now: a relay that sends it later delivers it that much later.
+     */
+    address(message: OutgoingMessage, delayMs: number): Promise<OutgoingMessage> {
+      return settings!.delivery.enter(checked(message), delayMs, hop!, declare);
+    },
+  };
 }
 
 type Redirect = (message: unknown, options: SendOptions | undefined, deliver: (message: OutgoingMessage) => Promise<void>) => Promise<void>;

@@ -74,10 +74,8 @@ export function guardRedeliveries(plan: ConsumerPlan, deps: RedeliveryGuardDeps,
   const deadLetter = async (delivery: Delivery, count: number): Promise<Settlement> => {
     const context = new MessageContext(delivery, attemptOf(delivery));
     const error = new RedeliveryLimitError(plan.id, count, limit);
-    const settlement = await deps.failures.apply(plan, delivery, context, { kind: 'dead-letter', error }).catch((failure: Error) => {
-      logger.error('could not dead-letter a message past its redelivery limit; rejecting it to the queue\'s dead-letter exchange', { consumer: plan.id, messageId: context.messageId, error: failure.message });
-      return 'reject' as const;
-    });
+    const settlement = await deps.failures.apply(plan, delivery, context, { kind: 'dead-letter', error }).catch((failure: Error) =>
+      deps.failures.reject(plan, delivery, context, error, 'could not dead-letter a message past its redelivery limit', { consumer: plan.id, messageId: context.messageId, error: failure.message }));
     deps.onSettled?.({
       consumer: plan.id, queue: plan.queue, messageId: context.messageId, correlationId: context.correlationId, attempt: context.attempt,
       outcome: settlement === 'ack' ? 'dead-lettered' : settlement === 'requeue' ? 'requeued' : 'rejected', error,

@@ -14,6 +14,15 @@ export type RepublishFailureKind = 'missing' | 'permanent' | 'transient';
 const MISSING = new Set(['NOT_FOUND']);
 const PERMANENT = new Set(['CODEC', 'FRAME_ERROR', 'PRECONDITION_FAILED', 'ACCESS_REFUSED', 'NOT_ALLOWED', 'NOT_IMPLEMENTED', 'SYNTAX_ERROR', 'COMMAND_INVALID']);
 
+/**
+ * Classifies a failed publish. Warren's failure router uses it for retry and dead-letter copies;
+ * `@warren/postgres`' relay uses it to tell a row the broker refuses from a broker that is away.
+ *
+ * @example
+ * ```ts
+ * republishFailureKind(new UnroutableError('orders', 'order.lost')); // 'missing'
+ * ```
+ */
 export function republishFailureKind(error: unknown): RepublishFailureKind {
   if (error instanceof UnroutableError) return 'missing';
   if (error instanceof PublishTimeoutError || error instanceof ConnectionError) return 'transient';

@@ -10,7 +10,7 @@ import type { Delivery, DeliveryHandler, Settlement } from './transport';
 import { untrustedDelivery } from './untrusted';
 
 /**
- * A message's path on a stream consumer. A stream cannot requeue, retry through TTL queues or
+ * A message's path on a stream consumer. A stream cannot requeue, take a delayed retry back or
  * dead-letter (RabbitMQ refuses `x-dead-letter-exchange` on a stream and closes the connection on a
  * basic.nack), and it keeps every message after it was read. So, per delivery:
  *

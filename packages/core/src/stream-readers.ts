@@ -21,6 +21,8 @@ export class StreamReaders {
     this.store = store ?? new MemoryOffsetStore();
     for (const plan of plans) {
       if (!plan.stream) continue;
+      const other = plans.find((p) => p !== plan && p.queue === plan.queue);
+      if (other) throw new ConfigurationError(`${plan.id}: a stream consumer needs its stream to itself in one app (its offset is tracked per reader), and "${plan.queue}" is also consumed by ${other.id}. Handle both in one method, or run them in separate services.`);
       this.readers.set(plan.id, new StreamReader({
         consumer: plan.id, start: plan.stream.start, window: plan.prefetch, logger: pipeline.logger,
         tracking: { name: plan.stream.offsetName, store: this.store, every: plan.stream.commitEvery, intervalMs: plan.stream.commitIntervalMs },

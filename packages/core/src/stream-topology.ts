@@ -41,6 +41,7 @@ export function assertStreamSettings(id: string, options: ConsumerOptions): void
   if (options.batch) refuse('batch consumption is not available on streams: the offset is tracked per message. Drop batch, or use a classic or quorum queue.');
   if (options.singleActiveConsumer) refuse('singleActiveConsumer is not available on streams over AMQP 0-9-1 (RabbitMQ offers it to stream-protocol clients only). Run one instance of this consumer, or use a quorum queue.');
   if (options.priority !== undefined) refuse('consumer priority is not available on streams (RabbitMQ refuses x-priority there): every reader gets every message.');
+  if (options.type !== undefined) refuse('a type filter is not available on streams: messages of other types are other readers\' to read, not dead letters. Check ctx.properties.type in the handler and return early.');
   for (const [key, why] of Object.entries(REFUSED_STREAM_ARGUMENTS)) {
     if (options.queueArguments?.[key] !== undefined) refuse(`queue argument ${key} is refused by RabbitMQ on a stream: ${why}.`);
   }

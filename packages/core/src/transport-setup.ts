@@ -26,6 +26,7 @@ export function loggedTransportEvents(logger: Logger, onError: (message: string)
       if (error) logger.error('an exchange Warren declared is missing and could not be declared again', { exchange, error: error.message });
       else logger.warn('an exchange Warren declared was missing; declared it again with its bindings', { exchange });
     },
+    onReconnectHeld: (error, connection) => logger.error('not reconnecting: the broker\'s address answers as another kind of server; probing it again with back-off', { connection, error: error.message }),
     onError: (error) => { onError(error.message); logger.debug('transport error', { error: error.message }); },
   };
 }

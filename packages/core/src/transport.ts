@@ -202,6 +202,11 @@ export interface TransportEvents {
    * with its bindings and the publish sent once more, or (with `error`) it could not be.
    */
   onRedeclared?(exchange: string, error?: Error): void;
+  /**
+   * A reconnect was held back: the broker's address answers, but not as an AMQP 0-9-1 broker (another
+   * server took its port). It is probed again with back-off; reported once per outage.
+   */
+  onReconnectHeld?(error: Error, connection?: string): void;
   onError?(error: Error): void;
 }
 

@@ -4,6 +4,7 @@ import type { WarrenConfig } from './config';
 import type { Logger } from './logger';
 import type { OffsetStore } from './offset-store';
 import type { Class } from './metadata';
+import type { TopologyOptions } from './options';
 import type { ConsumeMiddleware, SettledEvent } from './pipeline';
 import type { PublishMiddleware } from './publishing';
 import type { Transport } from './transport';
@@ -35,6 +36,8 @@ export interface WarrenOptions extends WarrenConfig {
   name?: string;
   /** Validation defaults for every consumer and publisher. */
   validation?: ValidationSettings;
+  /** Exchanges and exchange-to-exchange bindings to declare besides the consumers' and publishers' (see docs/publishing.md). */
+  topology?: TopologyOptions;
   /** Where `${ENV}` placeholders are looked up (default `process.env`). */
   env?: Record<string, string | undefined>;
   /**

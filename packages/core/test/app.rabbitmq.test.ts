@@ -261,9 +261,9 @@ describeWithBroker('Warren on RabbitMQ', function () {
     expect(settled.filter((e) => e.outcome === 'retried')).to.have.length(2);
   });
 
-  it('retries through quorum retry queues back to a quorum queue', async () => {
+  it('retries through the quorum delay cascade back to a quorum queue', async () => {
     await start([QuorumHandlers]);
-    const info = await admin.inspectQueue(`${env.Q}.quorum.retry.50`);
+    const info = await admin.inspectQueue(`${env.Q}.quorum.retry`);
     expect(info.messageCount).to.equal(0);
     await apps[0]!.publish(env.EX!, 'order.quorum', order());
     await eventually(() => seen.orders.length === 1, 15_000);

@@ -33,7 +33,7 @@ class Duplicate {
   @Consumer('notes', 'a', { queue: 'notes.same' })
   async a(_n: Note) {}
 
-  @Consumer('notes', 'b', { queue: 'notes.same' })
+  @Consumer('notes', 'a', { queue: 'notes.same' })
   async b(_n: Note) {}
 }
 
@@ -94,7 +94,7 @@ describe('Warren.start', () => {
     }
   });
 
-  it('refuses two consumers on one queue, naming both', async () => {
+  it('refuses two consumers of one queue that bind the same routing key, naming both', async () => {
     let error: unknown;
     try {
       await Warren.start({ transport: new MemoryTransport(), handlers: [Duplicate], logger: silentLogger });

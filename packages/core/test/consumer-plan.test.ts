@@ -5,7 +5,7 @@ import { ConfigurationError } from '../src/errors';
 import { getConsumers } from '../src/metadata';
 import { DEFAULT_CONSUMER_SETTINGS, planConsumer, resolveName, type ConsumerDefaults } from '../src/consumer-plan';
 import { attemptOf } from '../src/context';
-import { retryBucket, RETRY_DELAY_LADDER } from '../src/retry-delays';
+import { DELAY_DELIVERY_EXCHANGE, delayCascadeTopology, delayedAddress, MAX_DELAY_MS, readDelayedRoutingKey, routeHop } from '../src/delay-cascade';
 import { OrderCreated } from './fixtures/orders';
 
 const defaults: ConsumerDefaults = { ...DEFAULT_CONSUMER_SETTINGS, prefetch: 20, concurrency: 10, retry: { attempts: 1 }, validation: {}, maxBodyBytes: 1 << 20, queueType: 'classic' };
@@ -39,18 +39,30 @@ describe('Consumer plan', () => {
     expect(plan!.topology.bindings).to.deep.include({ exchange: 'orders', queue: 'shipping.orders', routingKey: 'order.created' });
   });
 
-  it('declares one TTL retry queue per delay of an exponential policy', () => {
+  it('declares one retry hop back to the queue, whatever the delays of the policy', () => {
     class Mailer {
       @Consumer('mail', 'send', { queue: 'mailer', retry: { attempts: 4, delay: 100, backoff: 'exponential', maxDelay: 300 } })
       async send(order: OrderCreated) { void order; }
     }
     const [plan] = planOf(Mailer);
-    expect([...plan!.retryQueues.entries()]).to.deep.equal([[100, 'mailer.retry.100'], [200, 'mailer.retry.200'], [300, 'mailer.retry.300']]);
-    const retry = plan!.topology.queues!.find((q) => q.name === 'mailer.retry.200')!;
-    expect(retry.arguments).to.deep.equal({ 'x-queue-type': 'classic', 'x-message-ttl': 200, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': 'mailer' });
+    expect(plan!.retryHop).to.include({ name: 'mailer.retry', queueType: 'classic', exchange: '', routingKey: 'mailer' });
+    expect(plan!.topology.queues!.filter((q) => q.name.startsWith('mailer.retry')).map((q) => q.name)).to.deep.equal(['mailer.retry']);
+    const hop = plan!.topology.queues!.find((q) => q.name === 'mailer.retry')!;
+    expect(hop.arguments).to.deep.equal({ 'x-queue-type': 'classic', 'x-message-ttl': 0, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': 'mailer' });
+    expect(plan!.topology.bindings).to.deep.include({ exchange: DELAY_DELIVERY_EXCHANGE, queue: 'mailer.retry', routingKey: `${'*.'.repeat(32)}${plan!.retryHop!.id}` });
   });
 
-  it('makes the dead-letter and retry queues of a quorum consumer quorum queues too', () => {
+  it('declares no retry hop for a consumer that never retries', () => {
+    class Once {
+      @Consumer('mail', 'send', { queue: 'once' })
+      async send(order: OrderCreated) { void order; }
+    }
+    const [plan] = planOf(Once);
+    expect(plan!.retryHop).to.equal(undefined);
+    expect(plan!.topology.queues!.map((q) => q.name)).to.deep.equal(['once', 'once.dlq', 'once.redelivered']);
+  });
+
+  it('makes the dead-letter queue and retry hop of a quorum consumer quorum queues too', () => {
     class Replicated {
       @Consumer('orders', 'created', { queue: 'replicated', queueType: 'quorum', retry: { attempts: 2, delay: 100 } })
       async on(order: OrderCreated) { void order; }
@@ -59,7 +71,7 @@ describe('Consumer plan', () => {
     const byName = new Map(plan!.topology.queues!.map((q) => [q.name, q.arguments]));
     expect(byName.get('replicated')).to.include({ 'x-queue-type': 'quorum', 'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish', 'x-delivery-limit': 20 });
     expect(byName.get('replicated.dlq')).to.deep.equal({ 'x-queue-type': 'quorum', 'x-delivery-limit': 1_000_000 });
-    expect(byName.get('replicated.retry.100')).to.include({ 'x-queue-type': 'quorum', 'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish', 'x-message-ttl': 100 });
+    expect(byName.get('replicated.retry')).to.include({ 'x-queue-type': 'quorum', 'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish', 'x-message-ttl': 0 });
   });
 
   it('binds a headers exchange with x-match and the header values', () => {
@@ -120,7 +132,7 @@ describe('Queue types', () => {
   it('states x-queue-type classic on every queue of a consumer that chose none', () => {
     const [plan] = planOf(Plain);
     expect(plan!.queueType).to.equal('classic');
-    expect(plan!.topology.queues!.map((q) => [q.name, q.arguments?.['x-queue-type']])).to.deep.equal([['plain', 'classic'], ['plain.dlq', 'classic'], ['plain.retry.100', 'classic'], ['plain.redelivered', 'classic']]);
+    expect(plan!.topology.queues!.map((q) => [q.name, q.arguments?.['x-queue-type']])).to.deep.equal([['plain', 'classic'], ['plain.dlq', 'classic'], ['warren.delay.unroutable', 'classic'], ['plain.retry', 'classic'], ['plain.redelivered', 'classic']]);
   });
 
   it('makes every queue quorum, with its settings, when the app default is quorum', () => {
@@ -128,7 +140,7 @@ describe('Queue types', () => {
     const byName = new Map(plan!.topology.queues!.map((q) => [q.name, q.arguments]));
     expect(byName.get('plain')).to.include({ 'x-queue-type': 'quorum', 'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish', 'x-delivery-limit': 20 });
     expect(byName.get('plain.dlq')).to.include({ 'x-queue-type': 'quorum' });
-    expect(byName.get('plain.retry.100')).to.include({ 'x-queue-type': 'quorum', 'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish' });
+    expect(byName.get('plain.retry')).to.include({ 'x-queue-type': 'quorum', 'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish' });
   });
 
   it('keeps an exclusive consumer queue classic under a quorum default', () => {
@@ -198,27 +210,6 @@ describe('Retry delays', () => {
     }
   });
 
-  it('offers a bounded ladder of retry queues beside the policy\'s own', () => {
-    class Laddered {
-      @Consumer('orders', 'created', { queue: 'laddered', retry: { attempts: 2, delay: 1234 } })
-      async on(order: OrderCreated) { void order; }
-    }
-    const [plan] = planOf(Laddered);
-    expect([...plan!.retryQueues.keys()]).to.deep.equal([1234]);
-    expect(plan!.retryBuckets.size).to.equal(RETRY_DELAY_LADDER.length + 1);
-    expect(plan!.retryBuckets.get(1234)).to.equal('laddered.retry.1234');
-    expect(plan!.retryBuckets.get(86_400_000)).to.equal('laddered.retry.86400000');
-  });
-
-  it('rounds a run-time delay up to the nearest policy delay or ladder step', () => {
-    expect(retryBucket(1, [])).to.equal(100);
-    expect(retryBucket(101, [])).to.equal(250);
-    expect(retryBucket(1100, [1234])).to.equal(1234);
-    expect(retryBucket(1235, [1234])).to.equal(2000);
-    expect(retryBucket(86_400_000, [])).to.equal(86_400_000);
-    const buckets = new Set(Array.from({ length: 500 }, (_, i) => retryBucket(1 + Math.floor(Math.random() * 86_400_000), [1234])));
-    expect(buckets.size).to.be.at.most(RETRY_DELAY_LADDER.length + 1);
-  });
 });
 
 describe('Attempt counting', () => {

@@ -67,7 +67,7 @@ function handlerTimeoutSpecs(broker: { transport?: () => Transport; url?: string
     const admin = new AmqpTransport({ url: broker.url });
     try {
       await admin.connect();
-      for (const queue of ['jobs', 'jobs.dlq', 'jobs.retry.20', 'jobs.redelivered', 'polite', 'polite.dlq', 'polite.redelivered']) await admin.deleteQueue(`${names.prefix}.${queue}`).catch(() => undefined);
+      for (const queue of ['jobs', 'jobs.dlq', 'jobs.retry', 'jobs.redelivered', 'polite', 'polite.dlq', 'polite.redelivered']) await admin.deleteQueue(`${names.prefix}.${queue}`).catch(() => undefined);
       await admin.deleteExchange(names.exchange).catch(() => undefined);
     } finally {
       await admin.close();

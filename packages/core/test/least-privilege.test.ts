@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { expect } from 'chai';
 import { container } from 'tsyringe';
-import { Consumer, DEFAULT_CONSUMER_SETTINGS, getConsumers, MemoryTransport, planConsumer, TopologyError, Warren, type WarrenOptions } from '../src';
+import { Consumer, DEFAULT_CONSUMER_SETTINGS, delayCascadeTopology, getConsumers, MemoryTransport, planConsumer, TopologyError, Warren, type WarrenOptions } from '../src';
 import { RecordingLogger } from './faults/service';
 import { Shipments, Shipped, ShipmentHandlers } from './faults/least-privilege-service';
 import { until } from './support/until';
@@ -29,7 +29,7 @@ describe('declare: false (least privilege)', () => {
     const error = await startError(options(transport, { declare: false }));
     expect(error).to.be.instanceOf(TopologyError);
     const message = (error as Error).message;
-    for (const name of ['exchange "shipping"', 'exchange "warren.dead-letter"', 'queue "shipping.shipments"', 'queue "shipping.shipments.dlq"', 'queue "shipping.shipments.retry.50"', 'queue "shipping.shipments.redelivered"']) {
+    for (const name of ['exchange "shipping"', 'exchange "warren.dead-letter"', 'queue "shipping.shipments"', 'queue "shipping.shipments.dlq"', 'queue "shipping.shipments.retry"', 'queue "shipping.shipments.redelivered"', 'exchange "warren.delay.deliver"', '64 of the 64 exchanges and queues of the classic delay cascade']) {
       expect(message).to.contain(name);
     }
     expect(message).to.contain('warren topology').and.contain('--print');
@@ -45,6 +45,7 @@ describe('declare: false (least privilege)', () => {
     // The administrator's part: what `warren topology --print` lists, created with full rights.
     const plan = planConsumer(getConsumers(ShipmentHandlers)[0]!, DEFAULT_CONSUMER_SETTINGS, env);
     await transport.declare(plan.topology);
+    await transport.declare(delayCascadeTopology('classic'));
     const opts = options(transport, { declare: false });
     const app = await Warren.start(opts);
     try {

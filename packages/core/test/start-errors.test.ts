@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import { expect } from 'chai';
 import { IsString } from 'class-validator';
 import { container, injectable } from 'tsyringe';
-import { ConfigurationError, Consumer, MemoryTransport, Publisher, route, silentLogger, Warren, type WarrenOptions } from '../src';
+import { ConfigurationError, Consumer, MemoryTransport, Publisher, route, silentLogger, Warren } from '../src';
+import { startError } from './support/start-error';
 
 class Undecorated {
   text!: string;
@@ -54,16 +55,6 @@ class Notes {
   static seen: string[] = [];
   @Consumer('start-errors.events', '', { queue: 'start-errors.notes', exchangeType: 'fanout' })
   async handle(note: Note) { Notes.seen.push(note.text); }
-}
-
-async function startError(options: WarrenOptions): Promise<Error> {
-  try {
-    const app = await Warren.start({ transport: new MemoryTransport(), logger: silentLogger, container: container.createChildContainer(), ...options });
-    await app.close();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('Warren.start did not fail');
 }
 
 describe('Errors a newcomer can act on, at start', () => {

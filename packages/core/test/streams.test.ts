@@ -30,7 +30,7 @@ describe('Stream consumers', function () {
     expect(stream.arguments).to.deep.equal({ 'x-queue-type': 'stream' });
     expect(plan.topology.queues!.map((q) => q.name)).to.deep.equal([env.S, `${env.S}.dlq`]);
     expect(plan.topology.queues![1]!.arguments!['x-queue-type']).to.equal('quorum');
-    expect(plan.retryQueues.size).to.equal(0);
+    expect(plan.retryHop).to.equal(undefined);
     expect(plan.redeliveredQueue).to.equal(undefined);
   });
 

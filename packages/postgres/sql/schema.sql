@@ -40,6 +40,15 @@ CREATE TABLE IF NOT EXISTS {{inbox}} (
 -- Clean-up of records past the retention period.
 CREATE INDEX IF NOT EXISTS {{inbox:processed}} ON {{inbox}} (processed_at);
 
+-- Parking (added after the first release: ALTERs, so existing tables migrate in place).
+-- Times the broker refused the row: returned it unroutable, had no such exchange, or refused it outright.
+ALTER TABLE {{outbox}} ADD COLUMN IF NOT EXISTS refusals integer NOT NULL DEFAULT 0;
+-- Set when the relay parks the row (too many refusals, or one it can never send; last_error says
+-- why): it is not sent again and no longer holds its ordering key back, until released.
+ALTER TABLE {{outbox}} ADD COLUMN IF NOT EXISTS parked_at timestamptz;
+-- Counting and listing parked rows.
+CREATE INDEX IF NOT EXISTS {{outbox:parked}} ON {{outbox}} (id) WHERE parked_at IS NOT NULL;
+
 -- Stream consumers' offsets (PostgresOffsetStore): the offset up to which each consumer has
 -- processed its stream, written every few messages; a restarted consumer resumes right after it.
 CREATE TABLE IF NOT EXISTS {{offsets}} (

@@ -1,5 +1,6 @@
 import { ConfigurationError, MessageAction, requeue, type ConsumeMiddleware, type Logger, type MessageContext } from '@warren/core';
 import { isTransientDatabaseError, MissingMessageIdError } from './errors';
+import { inboxRetention, InboxPruner } from './inbox-retention';
 import type { ManagedTransaction, Outbox, OutboxTransaction } from './outbox';
 import { resolveTables } from './tables';
 
@@ -13,6 +14,16 @@ export interface TransactionalInboxOptions {
   consumers?: (consumer: string) => boolean;
   /** Pause before a message is requeued because the database is unreachable (default 1,000 ms). */
   unavailableDelayMs?: number;
+  /**
+   * How long inbox records are kept (default 7 days). A duplicate delivered later than this is not
+   * recognised and runs again, so keep it above your longest redelivery, retry and replay horizon.
+   * `Infinity` keeps records forever (prune them yourself with {@link pruneInbox}).
+   */
+  retentionMs?: number;
+  /** Least time between two pruning runs (default 60,000 ms); a run that hit `pruneLimit` does not wait. */
+  pruneIntervalMs?: number;
+  /** Most records one pruning run deletes (default 5,000). */
+  pruneLimit?: number;
   logger?: Logger;
 }
 
@@ -48,7 +59,8 @@ export function transactionOf(context: MessageContext): OutboxTransaction {
  * A message without a message id cannot be recorded: it is dead-lettered at once with code
  * `INBOX_MISSING_MESSAGE_ID`. A database that is unreachable (or a serialization failure or
  * deadlock) requeues the message after `unavailableDelayMs` instead of using up its retries.
- * Batch consumers record every message; repeats are taken out of the batch.
+ * Batch consumers record every message; repeats are taken out of the batch. Records older than
+ * `retentionMs` (7 days) are pruned in the background as messages arrive, in bounded runs.
  *
  * @example
  * ```ts
@@ -59,6 +71,7 @@ export function transactionOf(context: MessageContext): OutboxTransaction {
 export function transactionalInbox(options: TransactionalInboxOptions): ConsumeMiddleware {
   const table = resolveTables({ inboxTable: options.inboxTable }).inbox.sql;
   const delayMs = options.unavailableDelayMs ?? 1000;
+  const pruner = new InboxPruner(options.outbox.pool, options.inboxTable, inboxRetention(options), options.logger);
   const unavailable = async (consumer: string, error: unknown): Promise<MessageAction> => {
     options.logger?.warn('database unavailable; requeueing the message', { consumer, error: (error as Error).message });
     await new Promise((resolve) => setTimeout(resolve, delayMs));
@@ -69,6 +82,7 @@ export function transactionalInbox(options: TransactionalInboxOptions): ConsumeM
     if (options.consumers && !options.consumers(call.consumer)) return next();
     const contexts = call.batch ? call.batch.contexts : [call.context];
     for (const context of contexts) if (!context.messageId) throw new MissingMessageIdError(call.consumer);
+    pruner.poke();
     let tx: ManagedTransaction;
     try {
       tx = await options.outbox.begin();

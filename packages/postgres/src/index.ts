@@ -6,10 +6,14 @@
  */
 export { Outbox, OutboxTransaction } from './outbox';
 export type { OutboxOptions, OutboxSendOptions } from './outbox';
+export { ParkedRows } from './parked';
+export type { ParkedRow } from './parked';
 export { OutboxRelay } from './relay';
 export type { RelayOptions } from './relay';
 export { transactionalInbox, transactionOf } from './inbox';
 export type { TransactionalInboxOptions } from './inbox';
+export { pruneInbox, DEFAULT_INBOX_RETENTION_MS } from './inbox-retention';
+export type { PruneInboxOptions } from './inbox-retention';
 export { PostgresOffsetStore } from './offsets';
 export type { PostgresOffsetStoreOptions } from './offsets';
 export { applySchema, renderSchema, SCHEMA_FILE } from './schema';

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { publishVia, type OutgoingMessage, type Route, type SendOptions } from '@warren/core';
 import type { Pool, PoolClient, QueryConfig, QueryResult, QueryResultRow } from 'pg';
 import { OutboxError } from './errors';
+import { ParkedRows } from './parked';
 import { resolveTables, type QuotedTable, type TableNames } from './tables';
 
 /** Per-publish options of an outbox publish: a route's send options plus an ordering key. */
@@ -39,6 +40,8 @@ export class Outbox {
   readonly table: QuotedTable;
   /** The NOTIFY channel the relay listens on. */
   readonly channel: string;
+  /** Rows the relay parked because the broker kept refusing them: count, list, release, discard. */
+  readonly parked: ParkedRows;
 
   constructor(options: OutboxOptions) {
     this.pool = options.pool;
@@ -46,6 +49,7 @@ export class Outbox {
     const channel = `${options.outboxTable ?? 'warren_outbox'}:ready`;
     // Channel names are identifiers: PostgreSQL refuses ones over 63 bytes.
     this.channel = channel.length <= 63 ? channel : `warren_outbox:${createHash('sha256').update(channel).digest('hex').slice(0, 32)}`;
+    this.parked = new ParkedRows(this.pool, this.table, this.channel);
   }
 
   /**

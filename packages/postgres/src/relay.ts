@@ -1,4 +1,4 @@
-import { silentLogger, type Logger, type MessageProperties, type Transport } from '@warren/core';
+import { ConfigurationError, republishFailureKind, silentLogger, type Logger, type MessageProperties, type Transport } from '@warren/core';
 import type { Pool, PoolClient } from 'pg';
 import { ignoreIdleError, type Outbox } from './outbox';
 import { RelayWakeup } from './wakeup';
@@ -21,6 +21,14 @@ export interface RelayOptions {
   /** Longest back-off after failed publishes of a row (default 30 s; starts at 500 ms, doubles). */
   maxBackoffMs?: number;
   /**
+   * Refusals after which a row is parked (default 10, about two minutes with the default back-off):
+   * the broker returned it unroutable or had no such exchange that many times. A parked row is never
+   * sent again until released (`outbox.parked`), and its ordering key goes on without it. A row the
+   * broker can never take (a frame too large, refused arguments) is parked at its first refusal;
+   * failures that waiting can cure (a lost connection, a confirm timeout) never park a row.
+   */
+  maxRefusals?: number;
+  /**
    * The pool the relay claims rows with (default: the outbox's). A small pool of its own (`max: 2`)
    * keeps a burst of business transactions waiting for connections from starving the relay.
    */
@@ -36,7 +44,18 @@ interface Row {
   mandatory: boolean;
   ordering_key: string | null;
   attempts: number;
+  refusals: number;
 }
+
+/** A publish that failed, and whether the broker refused the row (as opposed to not answering). */
+interface Failure {
+  row: Row;
+  error: string;
+  kind: 'refused' | 'never' | 'transient';
+}
+
+/** Sent rows one clean-up statement deletes. */
+const CLEANUP_LIMIT = 10_000;
 
 /**
  * Sends committed outbox rows to the broker with publisher confirms and marks them sent. Any number
@@ -57,16 +76,21 @@ interface Row {
 export class OutboxRelay {
   /** Messages confirmed by the broker and marked sent, since start. */
   published = 0;
-  /** Publish attempts that failed (the rows are retried after a back-off). */
+  /** Publish attempts that failed (the rows are retried after a back-off, or parked). */
   failures = 0;
+  /** Rows this relay parked since start (see `outbox.parked` for every relay's). */
+  parked = 0;
   private readonly logger: Logger;
   private readonly wakeup: RelayWakeup;
   private running?: Promise<void>;
   private closed = false;
   private lastCleanup = 0;
+  private readonly maxRefusals: number;
 
   constructor(private readonly outbox: Outbox, private readonly options: RelayOptions) {
     this.logger = options.logger ?? silentLogger;
+    this.maxRefusals = options.maxRefusals ?? 10;
+    if (!Number.isInteger(this.maxRefusals) || this.maxRefusals < 1) throw new ConfigurationError(`maxRefusals must be a whole number ≥ 1 (got ${String(options.maxRefusals)}).`);
     this.wakeup = new RelayWakeup(outbox.pool, outbox.channel, this.logger);
   }
 
@@ -98,11 +122,16 @@ export class OutboxRelay {
       const rows = await this.claim(client);
       const { sent, failed } = await this.publishAll(rows);
       if (sent.length) await client.query(`UPDATE ${this.outbox.table.sql} SET sent_at = now() WHERE id = ANY($1::bigint[])`, [sent]);
-      for (const { row, error } of failed) {
-        const backoff = Math.min(500 * 2 ** Math.min(row.attempts, 16), this.options.maxBackoffMs ?? 30_000);
+      const parked: Array<Failure & { refusals: number }> = [];
+      for (const failure of failed) {
+        const refusals = failure.row.refusals + (failure.kind === 'transient' ? 0 : 1);
+        const park = failure.kind === 'never' || (failure.kind === 'refused' && refusals >= this.maxRefusals);
+        if (park) parked.push({ ...failure, refusals });
+        const backoff = Math.min(500 * 2 ** Math.min(failure.row.attempts, 16), this.options.maxBackoffMs ?? 30_000);
         await client.query(
-          `UPDATE ${this.outbox.table.sql} SET attempts = attempts + 1, last_error = $2, available_at = now() + ($3::int * interval '1 millisecond') WHERE id = $1`,
-          [row.id, error.slice(0, 1000), backoff],
+          `UPDATE ${this.outbox.table.sql} SET attempts = attempts + 1, refusals = $2, last_error = $3, available_at = now() + ($4::int * interval '1 millisecond'),
+             parked_at = CASE WHEN $5 THEN now() END WHERE id = $1`,
+          [failure.row.id, refusals, failure.error.slice(0, 1000), backoff, park],
         );
       }
       await client.query('COMMIT');
@@ -110,6 +139,12 @@ export class OutboxRelay {
       client.release();
       this.published += sent.length;
       this.failures += failed.length;
+      this.parked += parked.length;
+      for (const { row, error, refusals } of parked) {
+        this.logger.error('outbox row parked: the broker keeps refusing it; it will not be sent until released (outbox.parked), and its ordering key goes on without it', {
+          outboxId: row.id, messageId: row.properties.messageId, exchange: row.exchange, routingKey: row.routing_key, orderingKey: row.ordering_key ?? undefined, refusals, error,
+        });
+      }
       return sent.length;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -123,8 +158,8 @@ export class OutboxRelay {
   async cleanup(): Promise<number> {
     const table = this.outbox.table.sql;
     const result = await (this.options.pool ?? this.outbox.pool).query(
-      `DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE sent_at < now() - ($1::bigint * interval '1 millisecond') LIMIT 10000)`,
-      [this.options.retentionMs ?? 24 * 3600_000],
+      `DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE sent_at < now() - ($1::bigint * interval '1 millisecond') LIMIT $2)`,
+      [this.options.retentionMs ?? 24 * 3600_000, CLEANUP_LIMIT],
     );
     return result.rowCount ?? 0;
   }
@@ -132,18 +167,19 @@ export class OutboxRelay {
   private async claim(client: PoolClient): Promise<Row[]> {
     const table = this.outbox.table.sql;
     // Skip-locked rows belong to another relay. A row is held back while an earlier row of its
-    // key is unsent and not in this batch (another relay has it, or it waits for a retry).
+    // key is unsent and not in this batch (another relay has it, or it waits for a retry); a
+    // parked row holds nothing back.
     const result = await client.query<Row>(
       `WITH batch AS (
          SELECT id, ordering_key FROM ${table}
-         WHERE sent_at IS NULL AND available_at <= now()
+         WHERE sent_at IS NULL AND parked_at IS NULL AND available_at <= now()
          ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
        )
-       SELECT t.id, t.exchange, t.routing_key, t.body, t.properties, t.mandatory, t.ordering_key, t.attempts
+       SELECT t.id, t.exchange, t.routing_key, t.body, t.properties, t.mandatory, t.ordering_key, t.attempts, t.refusals
        FROM ${table} t JOIN batch b ON b.id = t.id
        WHERE b.ordering_key IS NULL OR NOT EXISTS (
          SELECT 1 FROM ${table} p
-         WHERE p.ordering_key = b.ordering_key AND p.sent_at IS NULL AND p.id < b.id AND p.id NOT IN (SELECT id FROM batch)
+         WHERE p.ordering_key = b.ordering_key AND p.sent_at IS NULL AND p.parked_at IS NULL AND p.id < b.id AND p.id NOT IN (SELECT id FROM batch)
        )
        ORDER BY t.id`,
       [this.options.batchSize ?? 100],
@@ -152,7 +188,7 @@ export class OutboxRelay {
   }
 
   /** Publishes in parallel across keys and one at a time within a key; a key stops at its first failure. */
-  private async publishAll(rows: Row[]): Promise<{ sent: string[]; failed: Array<{ row: Row; error: string }> }> {
+  private async publishAll(rows: Row[]): Promise<{ sent: string[]; failed: Failure[] }> {
     const chains = new Map<string, Row[]>();
     for (const row of rows) {
       const key = row.ordering_key === null ? `#${row.id}` : `k:${row.ordering_key}`;
@@ -161,7 +197,7 @@ export class OutboxRelay {
       else chains.set(key, [row]);
     }
     const sent: string[] = [];
-    const failed: Array<{ row: Row; error: string }> = [];
+    const failed: Failure[] = [];
     const timeoutMs = this.options.publishTimeoutMs ?? 10_000;
     await Promise.all([...chains.values()].map(async (chain) => {
       for (const row of chain) {
@@ -172,7 +208,8 @@ export class OutboxRelay {
           );
           sent.push(row.id);
         } catch (error) {
-          failed.push({ row, error: (error as Error).message });
+          const kind = republishFailureKind(error);
+          failed.push({ row, error: (error as Error).message, kind: kind === 'missing' ? 'refused' : kind === 'permanent' ? 'never' : 'transient' });
           this.logger.warn('outbox relay could not publish; retrying later', { outboxId: row.id, messageId: row.properties.messageId, attempts: row.attempts + 1, error: (error as Error).message });
           return;
         }
@@ -191,6 +228,8 @@ export class OutboxRelay {
         if (Date.now() - this.lastCleanup >= cleanupEvery) {
           this.lastCleanup = Date.now();
           const removed = await this.cleanup();
+          // A full statement means more are due: clean up again next round, so a busy outbox keeps up.
+          if (removed >= CLEANUP_LIMIT) this.lastCleanup = 0;
           if (removed) this.logger.debug('outbox rows cleaned up', { removed });
         }
       } catch (error) {

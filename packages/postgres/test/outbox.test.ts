@@ -209,7 +209,24 @@ describeWithPostgres('Outbox schema', function () {
       await Promise.all([applySchema(pool, names), applySchema(pool, names)]);
       await applySchema(pool, names);
       const indexes = (await pool.query('SELECT indexname FROM pg_indexes WHERE schemaname = $1 ORDER BY indexname', [schema.name])).rows.map((r) => r.indexname);
-      expect(indexes).to.include.members(['orders_outbox_pending', 'orders_outbox_pending_key', 'orders_outbox_sent', 'orders_inbox_processed']);
+      expect(indexes).to.include.members(['orders_outbox_pending', 'orders_outbox_pending_key', 'orders_outbox_sent', 'orders_outbox_parked', 'orders_inbox_processed']);
+    } finally {
+      await schema.drop();
+      await pool.end();
+    }
+  });
+
+  it('migrates an outbox table made before parking existed: adds its columns and keeps the rows', async () => {
+    const pool = new Pool({ ...PG_CONFIG, max: 2 });
+    const schema = await TestSchema.create(pool);
+    try {
+      await applySchema(pool, schema);
+      await pool.query(`DROP INDEX ${schema.name}.warren_outbox_parked`);
+      await pool.query(`ALTER TABLE ${schema.outboxTable} DROP COLUMN parked_at, DROP COLUMN refusals`);
+      await pool.query(`INSERT INTO ${schema.outboxTable} (exchange, routing_key, body, properties) VALUES ('x', 'k', '\\x00', '{}')`);
+      await applySchema(pool, schema);
+      const { rows } = await pool.query(`SELECT refusals, parked_at FROM ${schema.outboxTable}`);
+      expect(rows).to.deep.equal([{ refusals: 0, parked_at: null }]);
     } finally {
       await schema.drop();
       await pool.end();

@@ -9,6 +9,11 @@ export interface PublishedMessage {
   routingKey: string;
   /** The decoded body: parsed JSON, a string for text, else the Buffer. */
   payload: unknown;
+  /**
+   * For a delayed send, as `TestApp.published()` reports it: the delay asked for, in ms. `exchange`
+   * and `routingKey` are then its destination; `message` is what entered the delay cascade.
+   */
+  delayMs?: number;
   message: OutgoingMessage;
 }
 

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { container as rootContainer, type InjectionToken } from 'tsyringe';
-import { DEAD_LETTER_EXCHANGE, MemoryTransport, silentLogger, Warren, type FieldTable, type SettledEvent, type WarrenError, type WarrenOptions } from '@warren/core';
+import {
+  DEAD_LETTER_EXCHANGE, DELAY_LEVELS, delayLevelName, MemoryTransport, readDelayedRoutingKey, routeHop, silentLogger, Warren,
+  type DelayHop, type FieldTable, type QueueType, type SettledEvent, type WarrenError, type WarrenOptions,
+} from '@warren/core';
 import { decodeForInspection, RecordingTransport, type PublishedMessage } from './recording-transport';
 
 /** Replaces a dependency in the test app's container. */
@@ -56,7 +59,7 @@ export class TestApp {
   private readonly finished = new Map<string, MessageOutcome>();
   private readonly retryCounts = new Map<string, number>();
 
-  private constructor(readonly app: Warren, readonly transport: RecordingTransport, private readonly timeoutMs: number) {}
+  private constructor(readonly app: Warren, readonly transport: RecordingTransport, private readonly timeoutMs: number, private readonly queueType: QueueType) {}
 
   static async create(options: TestAppOptions = {}): Promise<TestApp> {
     const { providers = [], timeoutMs = 5000, ...rest } = options;
@@ -80,7 +83,7 @@ export class TestApp {
         else pending.push(event);
       },
     });
-    harness = new TestApp(app, transport, timeoutMs);
+    harness = new TestApp(app, transport, timeoutMs, rest.queueType ?? 'classic');
     pending.forEach((e) => harness!.settled(e));
     return harness;
   }
@@ -129,13 +132,35 @@ export class TestApp {
     return outcome;
   }
 
-  /** Messages published by the code under test (and the harness), optionally filtered. */
+  /**
+   * Messages published by the code under test (and the harness), optionally filtered. A delayed
+   * send is listed by its destination, with its `delayMs`; Warren's own retries are not listed.
+   */
   published(filter: { exchange?: string; routingKey?: string } = {}): PublishedMessage[] {
-    return this.transport.published.filter((m) =>
+    return this.transport.published.map((m) => this.asSent(m)).filter((m): m is PublishedMessage => m !== undefined && (
       (filter.exchange === undefined || m.exchange === filter.exchange) && (filter.routingKey === undefined || m.routingKey === filter.routingKey)
-      && !m.routingKey.includes('.retry.') && m.exchange !== DEAD_LETTER_EXCHANGE
+      && m.exchange !== DEAD_LETTER_EXCHANGE
       // A copy Warren put back for a handler's requeue() is not something the code under test published.
-      && m.message.properties.headers?.['x-warren-requeues'] === undefined);
+      && m.message.properties.headers?.['x-warren-requeues'] === undefined));
+  }
+
+  /** A delayed send by its destination; undefined for a retry (Warren's, not the code's). */
+  private asSent(m: PublishedMessage): PublishedMessage | undefined {
+    const delayed = m.exchange.startsWith('warren.delay.') ? readDelayedRoutingKey(m.routingKey) : undefined;
+    if (!delayed) return m;
+    const hop = this.routeHops().get(delayed.hopId);
+    return hop ? { ...m, exchange: hop.exchange, routingKey: hop.routingKey, delayMs: delayed.delayMs } : undefined;
+  }
+
+  private routeHops(): Map<string, DelayHop> {
+    const hops = new Map<string, DelayHop>();
+    for (const plan of this.app.publishers) {
+      for (const { route } of plan.routes) {
+        const hop = routeHop(plan.exchange.name, route.routingKey, this.queueType);
+        hops.set(hop.id, hop);
+      }
+    }
+    return hops;
   }
 
   /** What sits in a queue now, oldest first; the messages stay where they are. */
@@ -154,12 +179,17 @@ export class TestApp {
     return this.messages(dlq);
   }
 
-  /** Waits until no handler runs and every consumer and retry queue is empty. */
+  /**
+   * Waits until no handler runs and every consumer queue and the delay cascade are empty: retries
+   * and delayed sends still waiting count as work (so a long delay makes `idle()` time out).
+   */
   async idle(): Promise<void> {
     const deadline = Date.now() + this.timeoutMs;
     // A stream keeps its messages after they are read: its count says nothing about idleness. Its
     // reader takes new messages at once (prefetch allowing), so running handlers tell instead.
-    const queues = this.app.consumers.flatMap((c) => (c.queueType === 'stream' ? [] : [c.queue, ...c.retryBuckets.values()]));
+    const types = new Set<QueueType>([this.queueType, ...this.app.consumers.flatMap((c) => (c.retryHop ? [c.retryHop.queueType] : []))]);
+    const cascade = [...types].flatMap((type) => Array.from({ length: DELAY_LEVELS }, (_, level) => delayLevelName(type, level)));
+    const queues = [...this.app.consumers.flatMap((c) => (c.queueType === 'stream' ? [] : [c.queue, ...(c.retryHop ? [c.retryHop.name] : [])])), ...cascade];
     // Two quiet looks in a row: a message between dequeue and handler start is seen by neither count.
     for (let quiet = 0; quiet < 2;) {
       await new Promise((resolve) => setTimeout(resolve, 2));

@@ -139,6 +139,20 @@ describe('TestApp', () => {
     expect(Payments.attempts).to.equal(3);
   });
 
+  it('lists a delayed send by its destination and delay, leaves retries out, and idle() waits for it', async () => {
+    await t.publish('payments', 'payment.flaky', { invoice: 'INV-7', cents: 100 });
+    await t.get(Receipts).issued({ invoice: 'INV-7', total: 100 }, { delay: 300 });
+    const sent = t.published({ exchange: 'receipts' });
+    expect(sent.map((m) => [m.routingKey, m.payload])).to.deep.equal([['receipt.issued', { invoice: 'INV-7', total: 100 }]]);
+    // What is left of the 300 ms once the cascade was declared (the first delayed send declares it).
+    expect(sent[0]!.delayMs).to.be.within(250, 300);
+    expect(sent[0]!.message.exchange, 'what entered the cascade').to.equal('warren.delay.classic.08');
+    expect(t.published().filter((m) => m.exchange.startsWith('warren.delay.')), 'retries are Warren\'s, not the code\'s').to.deep.equal([]);
+    const started = Date.now();
+    await t.idle();
+    expect(Date.now() - started, 'idle waited for the delayed receipt').to.be.at.least(200);
+  });
+
   it('reports the value a handler returns for a request', async () => {
     const outcome = await t.publish('payments', 'payment.total', { invoice: 'INV-6', cents: 21 });
     expect(outcome.status).to.equal('handled');

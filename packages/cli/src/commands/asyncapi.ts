@@ -21,6 +21,7 @@ export function asyncapiCommand(entries: string[], options: AsyncApiCommandOptio
     description: options.description ?? service.packageJson?.description,
     consumers: service.consumers,
     publishers: service.publishers,
+    topology: service.topology,
     metadata: service.metadata,
     url: options.url ?? process.env.AMQP_URL,
   });

@@ -1,5 +1,10 @@
 import type { Delivery, FieldTable, OutgoingMessage, PublishOptions, QueueSpec, Settlement, SubscribeOptions, Subscription, Topology, Transport } from '../../src/transport';
 import { uniqueName } from '../support/broker';
+
+/** A name of the delay cascade every Warren app on a vhost shares (not a hop, which belongs to one destination). */
+export function isSharedDelayName(name: string): boolean {
+  return /^warren\.delay\.((classic|quorum)\.\d\d|deliver|unroutable)$/.test(name);
+}
 import { settleWithin } from '../support/cleanup';
 
 /**
@@ -69,10 +74,14 @@ export class ConformanceContext {
     await transport.declare(topology);
   }
 
-  /** Remembers the names of a topology declared some other way (by subscribe(), for instance). */
+  /**
+   * Remembers the names of a topology declared some other way (by subscribe(), for instance). The
+   * delay cascade's shared names (`warren.delay.<type>.<NN>`, `.deliver`, `.unroutable`) belong to
+   * every app on the vhost, other test runs included: they are never deleted.
+   */
   track(topology: Topology): void {
-    for (const q of topology.queues ?? []) this.queues.add(q.name);
-    for (const e of topology.exchanges ?? []) this.exchanges.add(e.name);
+    for (const q of topology.queues ?? []) if (!isSharedDelayName(q.name)) this.queues.add(q.name);
+    for (const e of topology.exchanges ?? []) if (!isSharedDelayName(e.name)) this.exchanges.add(e.name);
   }
 
   async subscribe(options: SubscribeOptions, handler: (delivery: Delivery) => Promise<Settlement>, transport = this.transport): Promise<Subscription> {

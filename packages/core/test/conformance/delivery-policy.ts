@@ -10,6 +10,7 @@ import { RemoteError, TopologyError } from '../../src/errors';
 import type { Logger } from '../../src/logger';
 import type { MessageContext } from '../../src/context';
 import type { SettledEvent } from '../../src/pipeline';
+import { delayLevelName } from '../../src/delay-cascade';
 import type { Delivery, FieldTable, Transport } from '../../src/transport';
 import { eventually, rejectionOf, type ConformanceContext } from './context';
 
@@ -102,7 +103,7 @@ export function deliveryPolicySpecs(ctx: ConformanceContext): void {
       const app = await Warren.start({ transport, handlers: handlers as never, env, logger, telemetry: false, onSettled: (e) => settled.push(e), ...extra });
       apps.push(app);
       for (const plan of app.consumers) {
-        ctx.track({ queues: [...(plan.topology.queues ?? []), ...[...plan.retryBuckets.values()].map((name) => ({ name }))] });
+        ctx.track({ queues: plan.topology.queues });
         ctx.track({ exchanges: [{ name: plan.exchange, type: 'direct' }, { name: plan.deadLetter.exchange, type: 'direct' }] });
       }
       return app;
@@ -180,7 +181,9 @@ export function deliveryPolicySpecs(ctx: ConformanceContext): void {
       expect(seen.map((s) => s.attempt), 'a forged attempt 3 of 4 leaves two attempts').to.deep.equal([3, 4]);
       expect(seen.map((s) => [s.exchange, s.routingKey])).to.deep.equal([[env.EX, 'work'], [env.EX, 'work']]);
       const retriedDeaths = seen[1]!.headers['x-death'] as Array<Record<string, unknown>>;
-      expect(retriedDeaths.map((d) => d.queue), 'only the broker\'s own record of the retry queue').to.deep.equal([`${env.Q}.retry.50`]);
+      // 50 ms = 2^5 + 2^4 + 2^1: three levels of the cascade, then the retry hop.
+      const path = [5, 4, 1].map((level) => delayLevelName('classic', level)).concat(`${env.Q}.retry`);
+      expect(retriedDeaths.map((d) => d.queue).sort(), 'only the broker\'s own record of the cascade').to.deep.equal(path.sort());
       const headers = dead!.properties.headers!;
       expect(headers).to.include({
         tenant: 'acme', 'x-warren-error-code': 'HANDLER_FAILED', 'x-warren-attempts': 4,
@@ -209,7 +212,7 @@ export function deliveryPolicySpecs(ctx: ConformanceContext): void {
       expect(await drain(app.transport, trap), 'nothing reached the exchange the header named').to.have.length(0);
     });
 
-    it('rounds retryLater delays up to a bounded ladder of retry queues, and refuses invalid ones at the call', async () => {
+    it('waits exactly the retryLater delay in the shared cascade (no queue per delay), and refuses invalid ones at the call', async () => {
       behaviour = (payload, c) => {
         if (c.attempt > 1) return undefined;
         return payload.kind === 'odd' ? retryLater(137) : retryLater(1.5);
@@ -219,21 +222,11 @@ export function deliveryPolicySpecs(ctx: ConformanceContext): void {
       await app.publish(env.EX!, 'work', { kind: 'fractional' });
       await eventually(async () => expect(seen.filter((s) => s.attempt === 2)).to.have.length(2), 8000);
       const retried = settled.filter((e) => e.outcome === 'retried');
-      expect(retried.map((e) => [e.error?.code, e.delayMs]).sort()).to.deep.equal([['ACTION_RETRY', 250], ['INVALID_DELAY', 50]]);
-      expect((await app.transport.inspectQueue(`${env.Q}.retry.250`)).messageCount).to.equal(0);
-      expect(await rejectionOf(app.transport.inspectQueue(`${env.Q}.retry.137`)), 'no queue per distinct delay').to.be.instanceOf(TopologyError);
-    });
-
-    it('a retry queue the broker refuses to declare fails only its own message, not a concurrent retry', async () => {
-      behaviour = (payload, c) => (c.attempt > 1 ? undefined : retryLater(payload.delay as number));
-      const app = await start([PolicyHandlers]);
-      // Someone declared the 250 ms bucket with other arguments: RabbitMQ refuses Warren's declaration.
-      await app.transport.declare({ queues: [{ name: `${env.Q}.retry.250`, arguments: { 'x-queue-type': 'classic', 'x-message-ttl': 999 } }] });
-      await Promise.all([app.publish(env.EX!, 'work', { delay: 137 }), app.publish(env.EX!, 'work', { delay: 400 })]);
-      const [rejected] = await deadLetters(app, 1);
-      expect(JSON.parse(rejected!.body.toString())).to.deep.equal({ delay: 137 });
-      expect(rejected!.properties.headers).to.include({ 'x-first-death-reason': 'rejected' });
-      await eventually(async () => expect(seen.filter((s) => s.attempt === 2).map((s) => s.payload.delay)).to.deep.equal([400]), 8000);
+      expect(retried.map((e) => [e.error?.code, e.delayMs]).sort()).to.deep.equal([['ACTION_RETRY', 137], ['INVALID_DELAY', 50]]);
+      const second = seen.find((s) => s.attempt === 2 && s.payload.kind === 'odd')!;
+      // 137 ms = 2^7 + 2^3 + 2^0: the message waited in those three levels, not in a queue of its own.
+      expect((second.headers['x-death'] as Array<Record<string, unknown>>).map((d) => d.queue).sort()).to.deep.equal([7, 3, 0].map((level) => delayLevelName('classic', level)).concat(`${env.Q}.retry`).sort());
+      for (const old of [`${env.Q}.retry.137`, `${env.Q}.retry.250`]) expect(await rejectionOf(app.transport.inspectQueue(old)), old).to.be.instanceOf(TopologyError);
     });
 
     it(`dead-letters a message requeued more than ${MAX_REQUEUES} times with REQUEUE_LIMIT, on every broker version`, async () => {
@@ -280,7 +273,7 @@ export function deliveryPolicySpecs(ctx: ConformanceContext): void {
       const plan = app.consumers[0]!;
       expect(plan.queueType).to.equal('quorum');
       const classic = { 'x-queue-type': 'classic' };
-      for (const queue of [env.Q!, `${env.Q}.dlq`, `${env.Q}.retry.50`]) {
+      for (const queue of [env.Q!, `${env.Q}.dlq`, `${env.Q}.retry`, delayLevelName('quorum', 5)]) {
         expect(await rejectionOf(app.transport.declare({ queues: [{ name: queue, arguments: classic }] })), queue).to.be.instanceOf(TopologyError);
       }
       await app.transport.declare({ queues: plan.topology.queues });

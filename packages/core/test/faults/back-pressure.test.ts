@@ -19,9 +19,16 @@ describeOnScratchBroker('Under load: publish back-pressure', {}, (broker) => {
     this.timeout(600_000);
     const { exchange, queue } = scenarioNames();
     await admin().declare({ exchanges: [{ name: exchange, type: 'direct' }], queues: [{ name: queue }], bindings: [{ exchange, queue, routingKey: 'load' }] });
-    const app = await Warren.start({ url: broker().url, logger: new RecordingLogger(), telemetry: false, maxInFlightPublishes: 1_000 });
+    // The confirm timeout is a minute, not the default 10 s: what is under test is the bound on memory
+    // and that no confirmed message is reported as timed out. On a machine starved of CPU (three suites
+    // on two cores) a fresh scratch node's quorum queue once confirmed nothing for over 10 s, and the
+    // timeouts it then reported were true ones.
+    const app = await Warren.start({ url: broker().url, logger: new RecordingLogger(), telemetry: false, maxInFlightPublishes: 1_000, publishTimeoutMs: 60_000 });
     apps.push(app);
     try {
+      // The queue is up and confirming (a quorum queue elects its leader first) before the load starts.
+      await app.publish(exchange, 'load', { id: -1 });
+      await admin().purgeQueue(queue);
       global.gc?.();
       const rssBefore = process.memoryUsage().rss;
       let rssPeak = rssBefore;

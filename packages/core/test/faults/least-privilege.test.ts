@@ -74,8 +74,11 @@ describeOnScratchBroker('Under faults: a user without configure permission', {},
     const message = (error as Error).message;
     const listed = message.split('\n').filter((line) => line.startsWith('  - '));
     console.log(`      least privilege | missing topology reported in ${elapsedMs} ms | ${listed.length} items`);
-    // Two exchanges (the consumer's, the dead-letter exchange) and four queues (its own, .dlq, .retry.50, .redelivered).
-    expect(listed, message).to.have.length(6);
+    // Four exchanges (the consumer's, the dead-letter exchange, the delay cascade's delivery and
+    // unroutable exchanges), five queues (its own, .dlq, its .retry hop, .redelivered, the
+    // unroutable queue) and one line for the 64 exchanges and queues of the classic delay cascade.
+    expect(listed, message).to.have.length(10);
+    expect(message).to.contain('64 of the 64 exchanges and queues of the classic delay cascade');
     expect(message).to.contain('warren.dead-letter').and.contain('.shipments.redelivered').and.contain('--print');
     expect(message).not.to.contain(PASSWORD);
   });
@@ -96,7 +99,7 @@ describeOnScratchBroker('Under faults: a user without configure permission', {},
     await app.get(Shipments).created({ id: 's1' });
     await app.get(Shipments).created({ id: 'fail-1' });
     await eventually('the good shipment is handled', () => opts.shipped.ids.includes('s1'), 10_000);
-    // The failing one went through the retry queue and ended in the dead-letter queue: no declaration needed.
+    // The failing one went through the delay cascade and ended in the dead-letter queue: no declaration needed.
     await eventually('the failing shipment is dead-lettered', async () => (await app.transport.inspectQueue(`${env.Q}.shipments.dlq`)).messageCount === 1, 10_000);
     const logger = opts.logger as RecordingLogger;
     expect(logger.lines.join('\n')).not.to.match(/ACCESS_REFUSED/);

@@ -36,7 +36,7 @@ describeOnScratchBroker('Under faults: a retry returning to a full quorum queue'
     service = undefined;
   });
 
-  it('waits in its retry queue until the queue has room, and is handled on its second attempt: nothing dropped', async function () {
+  it('waits in its retry hop until the queue has room, and is handled on its second attempt: nothing dropped', async function () {
     this.timeout(60_000);
     attempts.length = 0;
     gate = new Promise<void>((resolve) => { openGate = resolve; });

@@ -23,6 +23,7 @@ export class TcpProxy {
   private mode: ProxyMode = { kind: 'pass' };
   private readonly links = new Set<Link>();
   private server?: net.Server;
+  private impostor?: Buffer;
 
   constructor(private readonly target: { host: string; port: number }) {}
 
@@ -44,6 +45,21 @@ export class TcpProxy {
     for (const link of this.links) link.mode = { kind: 'blackhole' };
   }
 
+  /**
+   * Another server takes the port: new connections are not carried to the broker but answered with
+   * `answer` (after the client's first bytes) and closed, as an HTTP server would. `undefined`
+   * carries them again.
+   */
+  impersonate(answer: Buffer | undefined): void {
+    this.impostor = answer;
+  }
+
+  /** Ends every connection carried now, as a broker that went away (the client reconnects). */
+  dropOpenConnections(): void {
+    for (const link of this.links) link.destroy();
+    this.links.clear();
+  }
+
   /** Connections currently carried. */
   get open(): number {
     return this.links.size;
@@ -56,6 +72,12 @@ export class TcpProxy {
 
   private carry(client: net.Socket): void {
     this.accepted++;
+    const answer = this.impostor;
+    if (answer) {
+      client.on('error', () => undefined);
+      client.once('data', () => client.end(answer));
+      return;
+    }
     const upstream = net.connect(this.target);
     const link = new Link(client, upstream, this.mode);
     this.links.add(link);

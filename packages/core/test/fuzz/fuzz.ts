@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { container } from 'tsyringe';
-import { DEAD_LETTER_EXCHANGE, silentLogger, Warren } from '../../src';
+import { DEAD_LETTER_EXCHANGE, readDelayedRoutingKey, retryHop, silentLogger, Warren } from '../../src';
 import type { Delivery, OutgoingMessage, Settlement, Subscription, Transport } from '../../src/transport';
 import { withDeadline } from '../security/harness';
 import { uniqueName } from '../support/broker';
@@ -42,8 +42,11 @@ export class DeliveryFuzzer {
   constructor(private readonly broker: FuzzBroker) {}
 
   get queues(): string[] {
-    return ['event', 'rpc'].flatMap((c) => [`${this.env.Q}.${c}`, `${this.env.Q}.${c}.dlq`]).concat(this.victim);
+    return ['event', 'rpc'].flatMap((c) => [`${this.env.Q}.${c}`, `${this.env.Q}.${c}.dlq`, `${this.env.Q}.${c}.retry`]).concat(this.victim);
   }
+
+  /** The retry hops of the two consumers, by the id a retry's cascade routing key ends in. */
+  private readonly retryHopIds = new Set(['event', 'rpc'].map((c) => retryHop(`${this.env.Q}.${c}`, 'classic').id));
 
   async start(): Promise<void> {
     process.on('unhandledRejection', this.onUnhandled);
@@ -63,11 +66,9 @@ export class DeliveryFuzzer {
     process.off('unhandledRejection', this.onUnhandled);
     await withDeadline(Promise.allSettled(this.subscriptions.map((s) => s.close())), 10_000).catch(() => undefined);
     await withDeadline(this.app?.close() ?? Promise.resolve(), 15_000).catch(() => undefined);
-    for (const queue of [...this.queues, ...this.retryQueues]) await withDeadline(this.broker.admin.deleteQueue(queue), 5000).catch(() => undefined);
+    for (const queue of this.queues) await withDeadline(this.broker.admin.deleteQueue(queue), 5000).catch(() => undefined);
     await withDeadline(this.broker.admin.deleteExchange(this.env.EX), 5000).catch(() => undefined);
   }
-
-  private readonly retryQueues = new Set<string>();
 
   /** The property: one hostile delivery, sent and followed to its fate. */
   property(): fc.IAsyncProperty<[HostileDelivery]> {
@@ -155,8 +156,8 @@ export class DeliveryFuzzer {
   private checkPublish(message: OutgoingMessage): void {
     const { exchange, routingKey } = message;
     const ownQueue = (name: string) => name === `${this.env.Q}.event` || name === `${this.env.Q}.rpc`;
-    const retry = exchange === '' && (routingKey.startsWith(`${this.env.Q}.event.retry.`) || routingKey.startsWith(`${this.env.Q}.rpc.retry.`));
-    if (retry) this.retryQueues.add(routingKey);
+    const delayed = exchange.startsWith('warren.delay.') ? readDelayedRoutingKey(routingKey) : undefined;
+    const retry = delayed !== undefined && this.retryHopIds.has(delayed.hopId);
     const reply = exchange === '' && routingKey.startsWith('amq.rabbitmq.reply-to.');
     const deadLetter = exchange === DEAD_LETTER_EXCHANGE && ownQueue(routingKey);
     if (!retry && !reply && !deadLetter) this.violations.push(`published outside the app's topology: exchange "${exchange}", routing key "${routingKey}"`);

@@ -49,7 +49,7 @@ export class RequestConsumers {
 
 /** Every queue RequestConsumers declares under a prefix (for cleanup). */
 export function requestQueues(prefix: string): string[] {
-  return ['event', 'rpc', 'named', 'never'].flatMap((c) => [`${prefix}.${c}`, `${prefix}.${c}.dlq`, `${prefix}.${c}.retry.20`]);
+  return ['event', 'rpc', 'named', 'never'].flatMap((c) => [`${prefix}.${c}`, `${prefix}.${c}.dlq`, `${prefix}.${c}.retry`]);
 }
 
 @Publisher('${EX}')

@@ -79,5 +79,59 @@ export function headerAndEncodingSpecs(ctx: SecurityContext): void {
       expect(codes).to.deep.equal({ 'case-0': cases[0]![2], 'case-1': cases[1]![2], 'case-2': cases[2]![2] });
       expect(seen.count('event')).to.equal(0);
     });
+
+    describe('a message the failure path must reject (its retry copy does not fit in a frame)', () => {
+      // Headers that fit, until Warren's retry headers (with a 900-character error message) are added.
+      const pad = 'p'.repeat(131_072 - 900);
+      const failing = Buffer.from(JSON.stringify({ fail: 'x'.repeat(900) }));
+      const publishFailing = async (admin: Awaited<ReturnType<SecurityContext['admin']>>, messageId: string, death: unknown) => admin.publish({
+        exchange: ctx.env.EX!, routingKey: 'event', body: failing,
+        properties: { contentType: 'application/json', messageId, deliveryMode: 2, headers: { pad, 'x-death': death } as Record<string, unknown> },
+      });
+
+      it('is never rejected to the broker with a malformed x-death: a copy without it reaches the dead-letter queue, and the queue keeps working', async () => {
+        await ctx.start({ handlers: [RequestConsumers] });
+        const admin = await ctx.admin();
+        const queue = `${ctx.env.Q}.event`;
+        const forged: Record<string, unknown> = {
+          string: 'junk',
+          table: { queue: 'x', reason: 'rejected' },
+          'array of strings': ['junk'],
+          'huge count': [{ queue, reason: 'rejected', count: 9223372036854775807n }],
+          'count the broker increments is a string': [{ queue, reason: 'rejected', count: 'x' }],
+        };
+        for (const [name, death] of Object.entries(forged)) await publishFailing(admin, name, death);
+        await until(async () => (await admin.inspectQueue(`${queue}.dlq`)).messageCount === 5, 10_000);
+        const dead = await drain(admin, `${queue}.dlq`);
+        expect(dead.map((d) => d.properties.messageId).sort()).to.deep.equal(Object.keys(forged).sort());
+        for (const letter of dead) {
+          expect(letter.properties.headers, letter.properties.messageId).not.to.have.property('x-death');
+          expect(letter.properties.headers?.['x-warren-error-code'], letter.properties.messageId).to.equal('HANDLER_FAILED');
+          expect(letter.properties.headers?.['x-warren-original-queue']).to.equal(queue);
+          expect(letter.properties.headers?.pad).to.equal(pad);
+        }
+        expect(ctx.settled.filter((e) => e.consumer.endsWith('.event')).map((e) => e.outcome)).to.deep.equal(Array(5).fill('dead-lettered'));
+        expect(ctx.logger.count('dead-lettered a copy without it instead of rejecting it')).to.equal(5);
+        // The queue is alive and consuming (on RabbitMQ 3.10 a reject crashed its process and lost the message).
+        await admin.publish({ exchange: ctx.env.EX!, routingKey: 'event', body: Buffer.from('{}'), properties: { contentType: 'application/json', messageId: 'after' } });
+        await until(() => seen.count('event', 'after') === 1, 5000);
+        expect((await admin.inspectQueue(queue)).messageCount).to.equal(0);
+      });
+
+      it('is still rejected to the queue\'s own dead-letter exchange when its x-death is well-formed', async () => {
+        await ctx.start({ handlers: [RequestConsumers] });
+        const admin = await ctx.admin();
+        const queue = `${ctx.env.Q}.event`;
+        await publishFailing(admin, 'well-formed', [{ queue: `${queue}.retry.20`, reason: 'expired', count: 1, exchange: '', 'routing-keys': [queue] }]);
+        await until(async () => (await admin.inspectQueue(`${queue}.dlq`)).messageCount === 1, 10_000);
+        const [dead] = await drain(admin, `${queue}.dlq`);
+        // The broker dead-lettered it: its newest x-death entry says so (3.x keeps the older entry, 4.x
+        // ignores an x-death a client published).
+        const deaths = dead!.properties.headers?.['x-death'] as Array<Record<string, unknown>>;
+        expect([deaths[0]!.queue, deaths[0]!.reason]).to.deep.equal([queue, 'rejected']);
+        expect(dead!.properties.headers).not.to.have.property('x-warren-error-code');
+        expect(ctx.settled.filter((e) => e.consumer.endsWith('.event')).map((e) => e.outcome)).to.deep.equal(['rejected']);
+      });
+    });
   });
 }

@@ -3,6 +3,7 @@ import { ConnectionError } from '../../errors';
 import type { TransportEvents } from '../../transport';
 import { isTlsRejection, type BrokerErrors } from './errors';
 import { probeHost, type ProbeResult } from './probe';
+import { probeBeforeReconnects } from './reprobe';
 import { AmqpPublisher, type PublisherDeps } from './publisher';
 import type { BrokerAddress, TlsOptions } from './url';
 
@@ -90,8 +91,8 @@ export function openLink(
 
 /**
  * Opens one rabbitmq-client connection (it connects and reconnects by itself), reporting connects,
- * losses and errors as Warren's typed errors. Call after {@link reachBroker}: the client's own
- * reconnects go to hosts that answered as AMQP brokers.
+ * losses and errors as Warren's typed errors. Call after {@link reachBroker}; each of the client's
+ * own reconnects is probed first too (reprobe.ts).
  */
 export function openConnection(address: BrokerAddress, settings: ConnectionSettings, connectionName: string, hooks: ConnectionHooks): Connection {
   const connection = new Connection({
@@ -109,6 +110,11 @@ export function openConnection(address: BrokerAddress, settings: ConnectionSetti
     retryLow: settings.retryLowMs ?? 500,
     retryHigh: settings.retryHighMs ?? 10_000,
     acquireTimeout: 10_000,
+  });
+  // The first connect follows reachBroker's probe; every reconnect gets its own.
+  probeBeforeReconnects(connection, { redacted: address.redacted, tls: address.tls ? (settings.tls ?? {}) : undefined }, (error) => {
+    hooks.events.onReconnectHeld?.(error, connectionName);
+    hooks.events.onError?.(error);
   });
   let wasUp = false;
   connection.on('connection', () => { wasUp = true; hooks.events.onConnect?.(connectionName); });

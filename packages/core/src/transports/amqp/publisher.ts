@@ -36,9 +36,12 @@ export interface PublisherDeps {
  * milliseconds, instead of every message the caller ever issued.)
  *
  * Self-healing: a publish that fails because its exchange is gone (`NOT_FOUND`) gets the exchange
- * re-declared, when Warren declared it, and is sent once more. So is a publish whose channel the
- * broker closed under it for another message's `NOT_FOUND` (`CH_CLOSE`): the client rejects every
- * unconfirmed publish of that channel, and cannot say which one the broker refused.
+ * re-declared, when Warren declared it, and is sent once more. The broker closes the channel for it,
+ * and the client rejects every unconfirmed publish of that channel: the first one with the broker's
+ * `NOT_FOUND`, whichever publish the broker refused, the others with `CH_CLOSE`. So the exchange is
+ * read from the error, not assumed to be the message's: a publish blamed for another exchange, or
+ * rejected with `CH_CLOSE`, is sent once more (it may have been routed: at least once), but one to
+ * the missing exchange only after the re-declaration, and not at all when that failed.
  */
 export class AmqpPublisher {
   private confirmPublisher?: Publisher;
@@ -47,6 +50,11 @@ export class AmqpPublisher {
   private closed = false;
   /** Mandatory publishes awaiting their confirm, by messageId + route; set when the broker returns one. */
   private readonly pendingMandatory = new Map<string, { returned: boolean }>();
+  /**
+   * Exchanges a channel closure just reported missing, with the broker's error and the outcome of
+   * their re-declaration: for the publishes the same closure rejected with `CH_CLOSE`.
+   */
+  private readonly refusals = new Map<string, { error: unknown; healed: Promise<boolean> }>();
 
   constructor(private readonly deps: PublisherDeps) {
     // A caller waiting behind the bound fails only when nothing has completed for a whole confirm
@@ -69,7 +77,7 @@ export class AmqpPublisher {
       try {
         await this.publishOnce(message, options, attempt);
       } catch (err) {
-        if (!(await this.healed(err))) throw err;
+        await this.mayResend(err, message);
         await this.publishOnce(message, options, attempt);
       }
       this.deps.onOutcome?.(message.exchange);
@@ -85,13 +93,38 @@ export class AmqpPublisher {
 
   private readonly give = (): void => this.permits.give();
 
-  /** Whether a failed publish may be sent once more: its exchange was missing and is back, or its channel died under it. */
-  private async healed(err: unknown): Promise<boolean> {
+  /**
+   * Resolves when a failed publish may be sent once more: its exchange was missing and is back, or
+   * its channel closed under it for another publish. Rejects with the error to report otherwise.
+   */
+  private async mayResend(err: unknown, message: OutgoingMessage): Promise<void> {
     const code = (err as { code?: unknown })?.code;
-    if (code === 'CH_CLOSE' && !this.closed) return true;
-    if (code !== 'NOT_FOUND') return false;
-    const missing = /no exchange '((?:[^'\\]|\\.)*)' in vhost/.exec((err as Error).message)?.[1];
-    return missing !== undefined && this.deps.redeclareExchange(missing);
+    if (code === 'CH_CLOSE' && !this.closed) {
+      // The publish given the broker's NOT_FOUND was rejected in the same turn: by the next, the
+      // missing exchange is recorded, and its re-declaration under way.
+      await nextTurn();
+      const refusal = this.refusals.get(message.exchange);
+      if (refusal && !(await refusal.healed)) throw refusal.error;
+      return;
+    }
+    const missing = code === 'NOT_FOUND' ? /no exchange '((?:[^'\\]|\\.)*)' in vhost/.exec((err as Error).message)?.[1] : undefined;
+    if (missing === undefined) throw err;
+    const healed = this.redeclare(missing, err);
+    // Blamed for another publish's exchange: this one's exchange exists; it goes again at once.
+    if (missing !== message.exchange) return;
+    if (!(await healed)) throw err;
+  }
+
+  /** Re-declares an exchange the broker reported missing (once for every publish that learns it together), recorded for {@link mayResend}. */
+  private redeclare(exchange: string, error: unknown): Promise<boolean> {
+    const known = this.refusals.get(exchange);
+    if (known) return known.healed;
+    const refusal = { error, healed: this.deps.redeclareExchange(exchange).catch(() => false) };
+    this.refusals.set(exchange, refusal);
+    // Kept one turn past its outcome: a publish rejected with CH_CLOSE by the same closure reads it a turn later.
+    const forget = () => { if (this.refusals.get(exchange) === refusal) this.refusals.delete(exchange); };
+    void refusal.healed.then(() => setImmediate(() => setImmediate(forget)));
+    return refusal.healed;
   }
 
   private async publishOnce(message: OutgoingMessage, options: PublishOptions, attempt: { sent?: Promise<unknown> }): Promise<void> {

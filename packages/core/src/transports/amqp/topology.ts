@@ -24,7 +24,7 @@ export async function declareTopology(target: Connection | Channel, topology: To
   for (const e of topology.exchanges ?? []) await naming(`exchange "${e.name}"`, () => target.exchangeDeclare(exchangeDeclareParams(e)));
   for (const q of topology.queues ?? []) await naming(`queue "${q.name}"`, () => target.queueDeclare(queueDeclareParams(q)));
   for (const b of topology.exchangeBindings ?? []) {
-    await target.exchangeBind({ source: b.source, destination: b.destination, routingKey: b.routingKey, arguments: b.arguments });
+    await naming(`exchange binding "${b.source}" → "${b.destination}"`, () => target.exchangeBind({ source: b.source, destination: b.destination, routingKey: b.routingKey, arguments: b.arguments }));
   }
   for (const b of topology.bindings ?? []) {
     await target.queueBind({ exchange: b.exchange, queue: b.queue, routingKey: b.routingKey, arguments: b.arguments });

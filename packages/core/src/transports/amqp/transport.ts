@@ -201,7 +201,7 @@ export class AmqpTransport implements Transport {
       events: this.events,
       errors: this.errors,
       // The consumer re-declares its own queue and bindings on every attach; the rest of the
-      // topology (dead-letter and retry queues) is re-declared here so a deleted one comes back.
+      // topology (dead-letter queue, retry hop) is re-declared here so a deleted one comes back.
       redeclare: () => {
         if (topology.queues && topology.queues.length > 1) this.declare(withoutQueue(topology, options.queue)).catch((err: Error) => this.events.onError?.(err));
       },

@@ -15,6 +15,13 @@ import { headersMatchKind, topicPattern, topicWords } from './routing';
 /** How often an at-least-once dead letter is offered again to a queue that refused it. */
 const DEAD_LETTER_RETRY_MS = 100;
 
+/**
+ * How often an at-least-once dead letter that reached no queue (no exchange, no binding) is routed
+ * again. RabbitMQ waits its publisher-confirm timeout (3 minutes by default); what matters here is
+ * that the message is kept and arrives once something routes it.
+ */
+const DEAD_LETTER_REROUTE_MS = 1000;
+
 /** What became of a published message: taken by at least one queue, by none, or refused by one (overflow). */
 export type PublishOutcome = 'routed' | 'unroutable' | 'refused';
 
@@ -135,27 +142,39 @@ export class MemoryBroker implements QueueOwner {
 
   /**
    * QueueOwner: routes a dead-lettered copy through the queue's dead-letter exchange. At-most-once
-   * (the default) drops it where a target refuses it; an at-least-once quorum queue keeps offering
-   * it to the targets that refused (a full `reject-publish` queue) until each has taken it.
+   * (the default) drops it where a target refuses it, or when its exchange is missing or routes it
+   * nowhere; an at-least-once quorum queue keeps offering it to the targets that refused (a full
+   * `reject-publish` queue) until each has taken it, and keeps one that reached no queue, routing
+   * it again later, as RabbitMQ 3.10+ does.
    */
   deadLetter(queue: MemoryQueue, message: QueuedMessage, reason: DeathReason): void {
     const { deadLetterExchange, deadLetterRoutingKey } = queue.settings;
     if (deadLetterExchange === undefined) return;
-    // RabbitMQ drops a dead letter whose exchange does not exist (and logs it).
-    const exchange = this.exchanges.get(deadLetterExchange);
-    if (!exchange) return;
     const original = message.content.properties;
     const deathKeys = [message.routingKey, ...headerRoutes(original.headers, 'CC')];
     const explicitKey = deadLetterRoutingKey !== undefined;
     const properties = deadLetteredProperties(original, { reason, queue: queue.name, exchange: message.exchange, routingKeys: deathKeys }, explicitKey);
     const content: MessageContent = { body: message.content.body, properties, ttl: undefined };
     const routingKeys = explicitKey ? [deadLetterRoutingKey] : deathKeys;
-    const refusedBy: AnyQueue[] = [];
-    for (const target of this.route(exchange, routingKeys, properties.headers)) {
-      if (isDeadLetterCycle(properties.headers, target.name, reason)) continue;
-      if (!target.enqueue(content, deadLetterExchange, routingKeys[0]!)) refusedBy.push(target);
+    this.routeDeadLetter(queue, content, deadLetterExchange, routingKeys, reason);
+  }
+
+  private routeDeadLetter(source: MemoryQueue, content: MessageContent, exchangeName: string, routingKeys: string[], reason: DeathReason): void {
+    const exchange = this.exchanges.get(exchangeName);
+    const targets = exchange ? this.route(exchange, routingKeys, content.properties.headers) : [];
+    if (targets.length === 0) {
+      if (source.settings.atLeastOnceDeadLettering) {
+        const timer = setTimeout(() => { if (!source.deleted) this.routeDeadLetter(source, content, exchangeName, routingKeys, reason); }, DEAD_LETTER_REROUTE_MS);
+        timer.unref();
+      }
+      return;
     }
-    if (refusedBy.length > 0 && queue.settings.atLeastOnceDeadLettering) this.redeliverDeadLetter(queue, refusedBy, content, deadLetterExchange, routingKeys[0]!);
+    const refusedBy: AnyQueue[] = [];
+    for (const target of targets) {
+      if (isDeadLetterCycle(content.properties.headers, target.name, reason)) continue;
+      if (!target.enqueue(content, exchangeName, routingKeys[0]!)) refusedBy.push(target);
+    }
+    if (refusedBy.length > 0 && source.settings.atLeastOnceDeadLettering) this.redeliverDeadLetter(source, refusedBy, content, exchangeName, routingKeys[0]!);
   }
 
   /** At-least-once: offers a dead letter again to the queues that refused it, until each takes it or is deleted. */

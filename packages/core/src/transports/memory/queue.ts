@@ -4,7 +4,9 @@ import type { DeathReason } from './dead-letter';
 import { Deque } from './deque';
 import { precedes, QueuedMessage, type MessageContent } from './message';
 
-/** What a queue needs from the broker it lives in. */
+/** The longest delay Node's setTimeout honours (2^31 − 1 ms); longer ones fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** What a queue needs of a consumer attached to it (a QueueConsumer). */
 export interface QueueListener {
   readonly exclusive: boolean;
@@ -255,13 +257,15 @@ export class MemoryQueue {
     if (!head || head.expiresAt === Infinity || this.expiryDue <= head.expiresAt) return;
     this.clearExpiryTimer();
     this.expiryDue = head.expiresAt;
-    // +1 ms: a timer may fire in the millisecond before Date.now() reaches the due time.
+    // +1 ms: a timer may fire in the millisecond before Date.now() reaches the due time. Node fires
+    // a longer timeout than MAX_TIMER_MS at once, so a long TTL (the delay cascade's top levels
+    // hold up to 2^31 ms) is waited out in steps: the timer re-arms until the head is due.
     this.expiryTimer = setTimeout(() => {
       this.expiryTimer = undefined;
       this.expiryDue = Infinity;
       this.expireAndArm();
       this.dispatch();
-    }, Math.max(0, head.expiresAt - Date.now()) + 1);
+    }, Math.min(MAX_TIMER_MS, Math.max(0, head.expiresAt - Date.now()) + 1));
     // Like a message sitting in RabbitMQ, a pending expiry does not keep the process alive.
     this.expiryTimer.unref();
   }
