@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { expect } from 'chai';
 import { Consumer } from '../src/decorators';
-import { ConfigurationError, InvalidStreamOffsetError, WarrenError } from '../src/errors';
+import { ConfigurationError, InvalidStreamOffsetError, QueueSettingsConflictError, WarrenError } from '../src/errors';
+import { groupConsumers } from '../src/queue-groups';
 import { getConsumers, type ConsumerDefinition } from '../src/metadata';
 import { DEFAULT_CONSUMER_SETTINGS, planConsumer } from '../src/consumer-plan';
 import type { ConsumerOptions } from '../src/options';
@@ -67,6 +68,7 @@ describe('Stream consumer planning', () => {
       [{ maxLengthBytes: 0 }, /maxLengthBytes must be a whole number of bytes/],
       [{ offsetCommit: { every: 0 } }, /offsetCommit.every/],
       [{ prefetch: 0 }, /RabbitMQ refuses a stream consumer without a prefetch/],
+      [{ type: 'AccountOpened' }, /a type filter is not available on streams/],
     ];
     for (const [options, message] of cases) {
       const error = refusal({ queueType: 'stream', ...options });
@@ -88,6 +90,18 @@ describe('Single active consumer and priority planning', () => {
     expect(topology.queues!.find((q) => q.name === 'events.log')!.arguments).to.include({ 'x-single-active-consumer': true, 'x-queue-type': 'quorum' });
     expect(topology.queues!.find((q) => q.name === 'events.log.redelivered')!.arguments).to.include({ 'x-single-active-consumer': true });
     expect(topology.queues!.find((q) => q.name === 'events.log.dlq')!.arguments).to.not.have.property('x-single-active-consumer');
+  });
+
+  it('refuses methods sharing one queue with different priorities (one subscription has one x-priority)', () => {
+    class Shared {
+      @Consumer('jobs', 'a', { queue: 'jobs.shared', priority: 5 })
+      async a(job: OrderCreated) { void job; }
+
+      @Consumer('jobs', 'b', { queue: 'jobs.shared', priority: 1 })
+      async b(job: OrderCreated) { void job; }
+    }
+    const plans = getConsumers(Shared as never).map((d) => planConsumer(d, DEFAULT_CONSUMER_SETTINGS, {}));
+    expect(() => groupConsumers(plans)).to.throw(QueueSettingsConflictError, /priority/);
   });
 
   it('keeps the priority for the consumer arguments and refuses one that is not a whole number in range', () => {

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { expect } from 'chai';
-import { MemoryOffsetStore } from '../src';
-import { auditAppsPerTest, OutlivingTransport, publishAudit, streamNames } from './support/stream-fixtures';
+import { ConfigurationError, Consumer, MemoryOffsetStore } from '../src';
+import { Audit, AuditEvent, auditAppsPerTest, OutlivingTransport, publishAudit, streamNames } from './support/stream-fixtures';
 import { until } from './support/until';
 import type { DeliveryHandler, SubscribeOptions, Subscription } from '../src/transport';
 import { replayStream } from '../src/stream-replay';
@@ -20,6 +20,17 @@ describe('Stream consumers', function () {
     expect(log.ids().sort()).to.deep.equal(['e0', 'e1', 'e2', 'e3', 'e4', 'e5']);
     const offsets = log.handled.map((h) => h.offset);
     expect([...offsets].sort()).to.deep.equal([0, 1, 2, 3, 4, 5]);
+  });
+
+  it('refuses two stream consumers on one stream in one app: each reader tracks its own offset', async () => {
+    class SecondReader {
+      @Consumer('${EX}', 'audit.special', { exchangeType: 'topic', queue: '${S}', queueType: 'stream', offset: 'first', prefetch: 8, concurrency: 4, retry: { attempts: 3, delay: 10 }, offsetCommit: { every: 5, intervalMs: 60_000 } })
+      async read(_event: AuditEvent) {}
+    }
+    const env = streamNames('stream-shared');
+    const error = await rejection(start(env, { handlers: [Audit, SecondReader] }));
+    expect(error).to.be.instanceOf(ConfigurationError);
+    expect(error.message).to.match(/a stream consumer needs its stream to itself in one app .* also consumed by SecondReader\.read/);
   });
 
   it('declares the stream without dead-letter arguments, and a quorum dead-letter queue beside it', async () => {
