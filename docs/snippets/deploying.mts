@@ -21,7 +21,7 @@ export class Ledger {
   @Consumer('accounts', 'entry.posted', {
     queue: 'ledger.entries',
     queueType: 'quorum',
-    queueArguments: { 'x-single-active-consumer': true },
+    singleActiveConsumer: true,
     prefetch: 1,
     concurrency: 1,
   })

@@ -111,6 +111,7 @@ export function buildAsyncApi(source: AsyncApiSource): AsyncApiDocument {
       messages: channelMessages,
       bindings: { amqp: { is: 'queue', queue: queueBinding(queue ?? { name: group.queue }, vhost), bindingVersion: BINDING_VERSION } },
       'x-warren-bindings': uniqueBindings(group.consumers.flatMap(bindingsOf)),
+      'x-warren-queue': queueExtension(queue ?? { name: group.queue }),
     };
     for (const plan of group.consumers) {
       const messageKey = messages.add(consumerPayload(plan), plan.definition.options.type);
@@ -124,6 +125,7 @@ export function buildAsyncApi(source: AsyncApiSource): AsyncApiDocument {
         // Retries wait in the delay cascade of the queue's type, then come back through the retry hop.
         'x-warren-retry': { attempts: plan.retry.attempts, delay: plan.retry.delay, backoff: plan.retry.backoff, ...(plan.retryHop ? { cascade: `warren.delay.${plan.retryHop.queueType}`, hop: plan.retryHop.name } : {}) },
         'x-warren-dead-letter': { ...plan.deadLetter },
+        ...consumerExtension(plan),
       };
       if (group.dispatch) {
         const type = plan.definition.options.type;
@@ -204,6 +206,32 @@ function exchangeBinding(exchange: ExchangeSpec, vhost: string): JsonSchema {
 
 function queueBinding(queue: QueueSpec, vhost: string): JsonSchema {
   return { name: queue.name, durable: queue.durable ?? true, exclusive: queue.exclusive ?? false, autoDelete: queue.autoDelete ?? false, vhost };
+}
+
+/**
+ * What AMQP's queue binding has no field for: the queue type (`x-queue-type`: classic, quorum or
+ * stream), single active consumer, and a stream's retention, as the queue is declared.
+ */
+function queueExtension(queue: QueueSpec): JsonSchema {
+  const args = queue.arguments ?? {};
+  const extension: JsonSchema = { type: args['x-queue-type'] ?? 'classic' };
+  if (args['x-single-active-consumer'] === true) extension.singleActiveConsumer = true;
+  const retention = { maxAge: args['x-max-age'], maxLengthBytes: args['x-max-length-bytes'], maxSegmentSizeBytes: args['x-stream-max-segment-size-bytes'] };
+  if (Object.values(retention).some((v) => v !== undefined)) extension.retention = JSON.parse(JSON.stringify(retention)) as JsonSchema;
+  return extension;
+}
+
+/** A receive operation's consumer priority, and a stream consumer's start offset and offset name. */
+function consumerExtension(plan: ConsumerPlan): JsonSchema {
+  const consumer: JsonSchema = {};
+  if (plan.priority !== undefined) consumer.priority = plan.priority;
+  if (plan.stream) {
+    const start = plan.stream.start;
+    consumer.offset = start.kind === 'offset' ? start.offset : start.kind === 'since' ? `${start.seconds}s` : start.kind === 'at' ? new Date(start.at).toISOString() : start.kind;
+    consumer.offsetName = plan.stream.offsetName;
+    consumer.offsetCommit = { every: plan.stream.commitEvery, intervalMs: plan.stream.commitIntervalMs };
+  }
+  return Object.keys(consumer).length ? { 'x-warren-consumer': consumer } : {};
 }
 
 function sendChannelId(exchange: string, routingKey: string): string {

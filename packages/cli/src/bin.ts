@@ -8,6 +8,7 @@ import { generateCommand, type GeneratedKind } from './commands/generate';
 import { newCommand } from './commands/new';
 import { topologyCommand } from './commands/topology';
 import { uiCommand } from './commands/ui';
+import { replayCommand } from './commands/replay';
 import { ExitCode } from './exit-codes';
 import { runCommand } from './run-command';
 
@@ -17,7 +18,7 @@ beginIntrospection();
 
 // Commander wiring only: each action lives in src/commands/<name>.ts and returns an exit code.
 const program = new Command('warren')
-  .description('Warren service tools: AsyncAPI documents, topology, contract checks, dead letters, an operations console, scaffolding.')
+  .description('Warren service tools: AsyncAPI documents, topology, contract checks, dead letters, stream replays, an operations console, scaffolding.')
   .version(require('../../package.json').version as string, '-V, --version')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride((error) => {
@@ -181,6 +182,27 @@ Examples:
   $ AMQP_URL=amqp://… warren ui dist/src/handlers.js --allow-actions --port 8080
   $ warren ui dist/src/handlers.js --management https://monitor:secret@mq.example.com:15671`)
   .action(act((entries: string[], options) => uiCommand(entries, options)));
+
+program.command('replay')
+  .description('Read a stream again through a stream consumer\'s own handler, as a second reader: its stored offset is left alone.')
+  .argument('<consumer>', 'the stream consumer, as Class.method or its queue name')
+  .argument('<entry...>', 'the service\'s compiled main module (whose Warren.start options are used) or its handler modules')
+  .requiredOption('--since <time|offset>', 'where to start: an offset (1042), a time (2024-05-01T12:00:00Z), a span back from now (30s, 15m, 2h, 7d) or first')
+  .option('--until <offset>', 'the last offset to replay (default: what the consumer has processed, from its offset store; else until nothing more arrives)')
+  .option('--idle-ms <ms>', 'stop once nothing has arrived for this long (default 3000)')
+  .addOption(new Option('--url <amqp-url>', 'broker URL (default: the service\'s own, else $AMQP_URL)'))
+  .addHelpText('after', `
+The service is started from the options its Warren.start / Warren.run call passes (container,
+offset store, codecs, middleware…) with no consumer attached; only the replay reads. Failures are
+retried and dead-lettered as the consumer's own are (exit 1 when any was dead-lettered). Handlers
+see each message as they did the first time (ctx.streamOffset tells which one): make them
+idempotent, or check the offset, where an effect must not repeat.
+
+Examples:
+  $ warren replay AuditLog.record dist/src/main.js --since 2h
+  $ warren replay AuditLog.record dist/src/main.js --since 2024-05-01T12:00:00Z --until 50211
+  $ AMQP_URL=amqp://… warren replay audit.log dist/src/handlers.js --since 1042`)
+  .action(act((consumer: string, entries: string[], options) => replayCommand(consumer, entries, options)));
 
 // Exit when the command is done, whatever a loaded module left running (timers, sockets); stdout
 // is flushed first so piped output is complete.

@@ -19,6 +19,10 @@ export interface LoadedService {
   packageJson?: { name?: string; version?: string; description?: string };
   /** Class metadata as the service's own class-validator / class-transformer recorded it. */
   metadata: ClassMetadataSources;
+  /** The options of each `Warren.start` / `Warren.run` the modules called (recorded, never run). */
+  started: ReadonlyArray<Record<string, unknown>>;
+  /** The service's own copy of `@warren/core` (to start it for real: `warren replay`). */
+  core: CoreModule;
 }
 
 const GLOB_CHARS = /[*?[\]{}]/;
@@ -59,9 +63,11 @@ export function loadService(entries: readonly string[], options: { cwd?: string;
     }
   };
   const introspection = beginIntrospection();
+  const recorded: Array<Record<string, unknown>> = [];
   try {
     loadEntries(entries, cwd, core, collect, handlers, publishers, files);
     for (const started of introspection.started) {
+      recorded.push(started as Record<string, unknown>);
       if (started.topology) topologies.push(started.topology);
       (started.handlers ?? []).forEach((h) => (core.isHandlerClass(h) ? handlers : publishers).add(h));
       (started.publishers ?? []).forEach((p) => publishers.add(p));
@@ -84,7 +90,7 @@ export function loadService(entries: readonly string[], options: { cwd?: string;
   const consumers = [...handlers].flatMap((h) => core.getConsumers(h).map((d) => core.planConsumer(d, core.DEFAULT_CONSUMER_SETTINGS, env)));
   const publisherPlans = [...publishers].filter((p) => core.getPublisher(p)).map((p) => core.planPublisher(core.getPublisher(p)!, env));
   const topology = appTopology(core, topologies, publisherPlans, env);
-  return { files, consumers, publishers: publisherPlans, topology, packageJson: nearestPackageJson(anchor), metadata: metadataSources(anchor) };
+  return { files, consumers, publishers: publisherPlans, topology, packageJson: nearestPackageJson(anchor), metadata: metadataSources(anchor), started: recorded, core };
 }
 
 /**

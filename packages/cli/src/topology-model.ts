@@ -8,6 +8,8 @@ export interface TopologyQueue extends QueueSpec {
   role: QueueRole;
   /** The consumer (`Class.method`) it belongs to. */
   consumer: string;
+  /** How the consumer reads its own queue: consumer priority, and for a stream where it starts. */
+  reading?: { priority?: number; offset?: string; offsetName?: string };
 }
 
 export interface TopologyBinding {
@@ -126,7 +128,7 @@ export function buildTopology(services: readonly ServicePlans[]): TopologyModel 
     for (const queue of plan.topology.queues ?? []) {
       if (queues.has(queue.name)) continue;
       const role: QueueRole = queue.name === plan.queue ? 'consumer' : queue.name === plan.deadLetter.queue ? 'dead-letter' : queue.name === plan.redeliveredQueue ? 'redelivered' : queue.name === plan.retryHop?.name ? 'retry' : 'delay';
-      queues.set(queue.name, { ...queue, role, consumer: groups.get(plan.queue)?.id ?? plan.id });
+      queues.set(queue.name, { ...queue, role, consumer: groups.get(plan.queue)?.id ?? plan.id, ...(role === 'consumer' ? readingOf(plan) : {}) });
     }
     for (const binding of plan.topology.bindings ?? []) {
       const role = binding.queue === plan.queue ? 'consumer' : binding.exchange.startsWith('warren.delay.') ? 'delay' : 'dead-letter';
@@ -221,6 +223,14 @@ export function bindingMatches(type: ExchangeType, bindingKey: string, routingKe
     case 'fanout':
     case 'headers': return true;
   }
+}
+
+/** Consumer-side settings worth showing beside the queue: priority, a stream's start and offset name. */
+function readingOf(plan: ConsumerPlan): Pick<TopologyQueue, 'reading'> {
+  const start = plan.stream?.start;
+  const offset = start === undefined ? undefined : start.kind === 'offset' ? String(start.offset) : start.kind === 'since' ? `${start.seconds}s back` : start.kind === 'at' ? new Date(start.at).toISOString() : start.kind;
+  if (plan.priority === undefined && offset === undefined) return {};
+  return { reading: { priority: plan.priority, offset, offsetName: plan.stream?.offsetName } };
 }
 
 function describeExchange(spec: ExchangeSpec): string {

@@ -38,7 +38,22 @@ function queueArgs(queue: TopologyQueue): string {
   if (args['x-dead-letter-exchange'] !== undefined) {
     parts.push(`dead letters → ${String(args['x-dead-letter-exchange']) || '(default exchange)'} / ${String(args['x-dead-letter-routing-key'] ?? '(same key)')}`);
   }
+  parts.push(...streamAndConsumerParts(queue));
   return parts.length ? `  [${parts.join(', ')}]` : '';
+}
+
+/** Retention of a stream, single active consumer, and how the consumer reads (priority, a stream's start). */
+function streamAndConsumerParts(queue: TopologyQueue): string[] {
+  const args = queue.arguments ?? {};
+  const parts: string[] = [];
+  if (args['x-single-active-consumer'] === true) parts.push('single active consumer');
+  if (args['x-max-age'] !== undefined) parts.push(`max age ${String(args['x-max-age'])}`);
+  if (args['x-max-length-bytes'] !== undefined) parts.push(`max ${String(args['x-max-length-bytes'])} bytes`);
+  if (args['x-stream-max-segment-size-bytes'] !== undefined) parts.push(`segments of ${String(args['x-stream-max-segment-size-bytes'])} bytes`);
+  const reading = queue.reading;
+  if (reading?.offset !== undefined) parts.push(`reads from ${reading.offset}, offset stored as ${reading.offsetName}`);
+  if (reading?.priority !== undefined) parts.push(`consumer priority ${reading.priority}`);
+  return parts;
 }
 
 function renderText(model: TopologyModel): string {

@@ -31,6 +31,8 @@ import { assertExchangeTypes, assertStartable } from './start-checks';
 import { recordedStart } from './introspection';
 import type { FieldTable, OutgoingMessage, Subscription, Transport } from './transport';
 import { createTransport, loggedTransportEvents } from './transport-setup';
+import { StreamReaders } from './stream-readers';
+import type { StreamReplayOptions, StreamReplayReport } from './stream-replay';
 import type { WarrenOptions } from './warren-options';
 export type { WarrenOptions } from './warren-options';
 
@@ -69,6 +71,7 @@ export class Warren {
     private readonly declareTopology: boolean,
     /** Exchange-to-exchange bindings and the extra exchanges of `WarrenOptions.topology`, as declared at start. */
     readonly topology: AppTopologyPlan,
+    private readonly streams: StreamReaders,
   ) {}
 
   /** Every bound publisher class with its exchange resolved. */
@@ -144,12 +147,14 @@ export class Warren {
       for (const plan of publishers) {
         container.registerInstance(plan.publisherClass, createBoundPublisher(getPublisher(plan.publisherClass)!, plan, publishing));
       }
-      app = new Warren(transport, container, consumers, publishers, subscriptions, logger, options.shutdownTimeoutMs ?? 30_000, publishing, appDeclares, appTopology);
       const failures = new FailureRouter(transport, logger);
       const resolveHandler = createHandlerResolver(container);
+      const pipeline = { codecs, transport, failures, logger, middleware: consumeMiddleware, resolveHandler, onSettled };
+      const streams = new StreamReaders(options.offsetStore, pipeline, transport.description !== 'memory' && options.consume !== false, consumers);
+      app = new Warren(transport, container, consumers, publishers, subscriptions, logger, options.shutdownTimeoutMs ?? 30_000, publishing, appDeclares, appTopology, streams);
       const handlers = new Map(consumers.map((plan) => {
         if (plan.scope === 'app') resolveHandler(plan, undefined as never); // fail at start if a dependency is missing
-        return [plan, guardRedeliveries(plan, { transport, failures, logger, onSettled }, createDeliveryHandler(plan, { codecs, transport, failures, logger, middleware: consumeMiddleware, resolveHandler, onSettled }))];
+        return [plan, guardRedeliveries(plan, { transport, failures, logger, onSettled }, createDeliveryHandler(plan, { ...pipeline, streamReader: streams.readerFor(plan) }))];
       }));
       // One subscription per queue: a queue several methods share dispatches each delivery to one of them.
       const queueHandlers = groups.map((group) => createQueueHandler(group, handlers, { transport, failures, logger, onSettled }));
@@ -159,7 +164,11 @@ export class Warren {
         await declareAppTopology(transport, appTopology, knownExchanges(consumers, publisherExchanges));
         await prepareRetryCascades(publishing.delays!.delivery, consumers);
         markDeclared?.();
-        for (const [i, group] of groups.entries()) await subscribeQueue(transport, group, queueHandlers[i]!, subscriptions);
+        for (const [i, group] of groups.entries()) {
+          if (options.consume === false) break;
+          await streams.open(group.consumers[0]!);
+          await subscribeQueue(transport, group, queueHandlers[i]!, subscriptions, streams.subscribeOptions(group.consumers[0]!));
+        }
         logger.info('warren started', { transport: transport.description, consumers: consumers.map((c) => `${c.id} ← ${c.queue}`), publishers: publishers.map((p) => p.publisherClass.name) });
       };
       if (!wait) await attach();
@@ -275,6 +284,19 @@ export class Warren {
     return publishThrough(this.publishing.middleware, message, (m) => this.transport.publish(m));
   }
 
+  /**
+   * Reads a stream consumer's stream again from `since` through its handler, as a second reader
+   * (its stored offset is left alone), up to `until` (default: what it has processed). docs/streams.md.
+   *
+   * @example
+   * ```ts
+   * const report = await app.replay('AuditLog.record', { since: '2h' });
+   * ```
+   */
+  replay(consumer: string, options: StreamReplayOptions): Promise<StreamReplayReport> {
+    return this.streams.replay(this.consumers, consumer, options);
+  }
+
   /** Connection and consumer state, for probes and dashboards. */
   health(): HealthReport {
     const consumers = this.consumers.map((c) => ({ consumer: c.id, queue: c.queue, attached: this.subscriptions.get(c.id)?.attached ?? false }));
@@ -301,9 +323,12 @@ export class Warren {
   close(): Promise<void> {
     this.closing ??= (async () => {
       const started = Date.now();
+      // Stream readers first: in-process retry pauses end, so handlers drain at once.
+      this.streams.stop();
       // The transport destroys its channels at the deadline; the race only guards a custom transport that does not.
       const closed = await within(this.transport.close({ timeoutMs: this.shutdownTimeoutMs }).then(() => true, () => true), this.shutdownTimeoutMs + 1_000);
       if (!closed || Date.now() - started >= this.shutdownTimeoutMs) this.logger.warn('handlers still running at the shutdown timeout; their messages will be redelivered', { timeoutMs: this.shutdownTimeoutMs });
+      await this.streams.flush(OFFSET_FLUSH_MS);
       await closeServer(this.healthServer);
       this.stopped = true;
       this.markStopped();
@@ -312,6 +337,9 @@ export class Warren {
     return this.closing;
   }
 }
+
+/** How long `close()` waits for the offset store to take each stream consumer's last offset. */
+const OFFSET_FLUSH_MS = 2_000;
 
 /** Resolves with the promise's value, or with false after `ms`. */
 function within(promise: Promise<boolean>, ms: number): Promise<boolean> {

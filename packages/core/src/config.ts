@@ -170,8 +170,10 @@ export function assertValidConfig(config: WarrenConfig): void {
       if (typeof policy[key] === 'number' && policy[key] > MAX_RETRY_DELAY_MS) problems.push(`${path}.${key} must be at most ${MAX_RETRY_DELAY_MS} ms, one day (got ${policy[key]})`);
     }
   };
-  const queueType = (value: unknown, path: string) => {
-    if (value !== undefined && value !== 'classic' && value !== 'quorum') problems.push(`${path} must be "classic" or "quorum" (got ${JSON.stringify(value)})`);
+  // A stream is one consumer's choice (its queue becomes a log), never the app's default for every queue.
+  const queueType = (value: unknown, path: string, stream = false) => {
+    if (value === undefined || value === 'classic' || value === 'quorum' || (stream && value === 'stream')) return;
+    problems.push(`${path} must be "classic"${stream ? ', "quorum" or "stream"' : ' or "quorum"'} (got ${JSON.stringify(value)})`);
   };
   if (config.url !== undefined && typeof config.url !== 'string' && !Array.isArray(config.url)) problems.push('url must be a string or a list of strings');
   positive(config.prefetch, 'prefetch', 1, MAX_PREFETCH);
@@ -204,7 +206,7 @@ export function assertValidConfig(config: WarrenConfig): void {
     redeliveries(overrides.redeliveryLimit, `consumers["${key}"].redeliveryLimit`);
     flag(overrides.declare, `consumers["${key}"].declare`);
     retry(overrides.retry, `consumers["${key}"].retry`);
-    queueType(overrides.queueType, `consumers["${key}"].queueType`);
+    queueType(overrides.queueType, `consumers["${key}"].queueType`, true);
   }
   if (problems.length) throw new ConfigurationError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
 }

@@ -9,6 +9,7 @@ import type { ExchangeType, Topology } from './transport';
 import type { FieldTable, QueueSpec } from './transport';
 import { DEFAULT_HANDLER_TIMEOUT_MS, MAX_TIMEOUT_MS } from './handler-timeout';
 import { createPayloadValidator, type PayloadValidator, type ValidationSettings } from './validation';
+import { parseStreamOffset, type CheckedStreamOffset } from './stream-offset';
 
 /** The dead-letter exchange Warren declares unless a consumer names another. */
 export const DEAD_LETTER_EXCHANGE = 'warren.dead-letter';
@@ -81,6 +82,24 @@ export interface ConsumerPlan {
   readonly declare: boolean;
   /** Where messages that came back unsettled wait their turn, one at a time (see redelivery-guard.ts). */
   readonly redeliveredQueue?: string;
+  /** A stream consumer's reading settings (`queueType: 'stream'`). */
+  readonly stream?: StreamPlan;
+  /** The consumer's `x-priority`, if set. */
+  readonly priority?: number;
+  /** The queue has `x-single-active-consumer`. */
+  readonly singleActiveConsumer: boolean;
+}
+
+/** How a stream consumer reads: where it starts, and where and how often its offset is stored. */
+export interface StreamPlan {
+  /** Where it starts when no offset is stored (the `offset` option, default `next`). */
+  readonly start: CheckedStreamOffset;
+  /** The name its offset is stored under. */
+  readonly offsetName: string;
+  /** Store the offset after this many processed messages… */
+  readonly commitEvery: number;
+  /** …or this long after the first one not yet stored. */
+  readonly commitIntervalMs: number;
 }
 
 const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
@@ -115,7 +134,7 @@ export function planConsumer(definition: ConsumerDefinition, defaults: ConsumerD
   const prefetch = options.prefetch ?? Math.max(defaults.prefetch, options.concurrency ?? 0, batch?.size ?? 0);
   const concurrency = options.concurrency ?? (batch ? Math.max(batch.size, Math.min(defaults.concurrency, prefetch)) : Math.min(defaults.concurrency, prefetch));
   if (batch && concurrency < batch.size) throw new ConfigurationError(`${id}: concurrency (${concurrency}) must be ≥ batch.size (${batch.size}), so a whole batch can be held while it forms.`);
-  if (!(Number.isInteger(prefetch) && prefetch >= 1)) throw new ConfigurationError(`${id}: prefetch must be a whole number ≥ 1 (got ${prefetch}).`);
+  if (!(Number.isInteger(prefetch) && prefetch >= 1)) throw new ConfigurationError(`${id}: prefetch must be a whole number ≥ 1 (got ${prefetch})${options.queueType === 'stream' ? '; RabbitMQ refuses a stream consumer without a prefetch' : ''}.`);
   if (!(Number.isInteger(concurrency) && concurrency >= 1)) throw new ConfigurationError(`${id}: concurrency must be a whole number ≥ 1 (got ${concurrency}).`);
   if (prefetch < concurrency) {
     throw new ConfigurationError(`${id}: prefetch (${prefetch}) is lower than concurrency (${concurrency}); handlers would sit idle. Set prefetch ≥ concurrency.`);
@@ -126,7 +145,7 @@ export function planConsumer(definition: ConsumerDefinition, defaults: ConsumerD
   const retry = normaliseRetry({ ...defaults.retry, ...options.retry }, id);
   // An exclusive queue cannot be a quorum queue: it follows the app's default type only when it can.
   const queueType: QueueType = options.queueType ?? (options.exclusive ? 'classic' : defaults.queueType);
-  if (queueType !== 'classic' && queueType !== 'quorum') throw new ConfigurationError(`${id}: queueType must be 'classic' or 'quorum' (got ${JSON.stringify(queueType)}).`);
+  if (queueType !== 'classic' && queueType !== 'quorum' && queueType !== 'stream') throw new ConfigurationError(`${id}: queueType must be 'classic', 'quorum' or 'stream' (got ${JSON.stringify(queueType)}).`);
   const dl = options.deadLetter ?? {};
   const deadLetter = {
     exchange: dl.exchange ? resolveName(dl.exchange, env, `dead-letter exchange of ${id}`) : DEAD_LETTER_EXCHANGE,
@@ -135,11 +154,13 @@ export function planConsumer(definition: ConsumerDefinition, defaults: ConsumerD
   };
 
   const shape = { id, exchange, exchangeType, routingKeys, queue, queueType, deadLetter };
-  const hop = retry.attempts > 1 ? retryHop(queue, queueType) : undefined;
+  // A stream retries in process (stream-consumer.ts): it has no retry hop.
+  const hop = retry.attempts > 1 && queueType !== 'stream' ? retryHop(queue, queueType) : undefined;
   assertQueueSettings(shape, options, retry.attempts);
   const timeoutMs = options.timeoutMs ?? defaults.timeoutMs;
   if (!(Number.isInteger(timeoutMs) && timeoutMs >= 1 && timeoutMs <= MAX_TIMEOUT_MS)) throw new ConfigurationError(`${id}: timeoutMs must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS} (got ${timeoutMs}).`);
-  const redeliveryLimit = options.redeliveryLimit ?? defaults.redeliveryLimit;
+  // A stream keeps its messages and resumes from its stored offset: nothing comes back unsettled to count.
+  const redeliveryLimit = queueType === 'stream' ? false : options.redeliveryLimit ?? defaults.redeliveryLimit;
   if (redeliveryLimit !== false && !(Number.isInteger(redeliveryLimit) && redeliveryLimit >= 1 && redeliveryLimit <= 1000)) throw new ConfigurationError(`${id}: redeliveryLimit must be a whole number from 1 to 1000, or false (got ${redeliveryLimit}).`);
 
   const validator = payloadType ? createPayloadValidator(payloadType as new () => unknown, { ...defaults.validation, ...options.validation }) : undefined;
@@ -165,6 +186,18 @@ export function planConsumer(definition: ConsumerDefinition, defaults: ConsumerD
     topology,
     timeoutMs, redeliveryLimit, redeliveredQueue,
     declare: options.declare ?? defaults.declare,
+    stream: queueType === 'stream' ? planStream(options, id, queue, env) : undefined,
+    priority: options.priority,
+    singleActiveConsumer: options.singleActiveConsumer === true,
+  };
+}
+
+function planStream(options: ConsumerDefinition['options'], id: string, queue: string, env: Record<string, string | undefined>): StreamPlan {
+  return {
+    start: parseStreamOffset(options.offset === undefined ? 'next' : options.offset, `${id}: offset`),
+    offsetName: options.offsetName ? resolveName(options.offsetName, env, `offsetName of ${id}`) : `${queue}:${id}`,
+    commitEvery: options.offsetCommit?.every ?? 100,
+    commitIntervalMs: options.offsetCommit?.intervalMs ?? 1000,
   };
 }
 
@@ -201,7 +234,8 @@ export function redeliveredQueueSpec(name: string, consumerQueue: QueueSpec): Qu
   const own = consumerQueue.arguments ?? {};
   const args: FieldTable = { 'x-dead-letter-exchange': own['x-dead-letter-exchange'], 'x-dead-letter-routing-key': own['x-dead-letter-routing-key'] };
   // The settings a quorum queue needs (at-least-once dead-lettering, its overflow and delivery limit) follow too.
-  for (const key of ['x-queue-type', 'x-dead-letter-strategy', 'x-overflow', 'x-delivery-limit']) {
+  // So does single active consumer: a parked message must not go to an instance that is not the active one.
+  for (const key of ['x-queue-type', 'x-dead-letter-strategy', 'x-overflow', 'x-delivery-limit', 'x-single-active-consumer']) {
     if (own[key] !== undefined) args[key] = own[key];
   }
   return { name, durable: true, arguments: args };

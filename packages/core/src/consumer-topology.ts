@@ -1,9 +1,10 @@
 import { ConfigurationError } from './errors';
 import type { ConsumerOptions } from './options';
+import { assertNoStreamOptions, assertStreamSettings, streamQueueSpec } from './stream-topology';
 import type { ExchangeType, FieldTable, QueueSpec, Topology } from './transport';
 
 /** The queue types Warren declares. Every queue states its type, so a broker's default never picks it. */
-export type QueueType = 'classic' | 'quorum';
+export type QueueType = 'classic' | 'quorum' | 'stream';
 
 /**
  * The `x-delivery-limit` of a quorum consumer queue: after this many deliveries that were never
@@ -44,6 +45,9 @@ export function assertQueueSettings(shape: ConsumerShape, options: ConsumerOptio
   const { id, queueType } = shape;
   const args = options.queueArguments ?? {};
   const durable = options.durable ?? true;
+  if (queueType === 'stream') return assertStreamSettings(id, options);
+  assertNoStreamOptions(id, options);
+  assertDeliveryOptions(id, options);
   if (!durable && !options.exclusive) {
     throw new ConfigurationError(`${id}: durable: false needs exclusive: true. RabbitMQ 4.x deprecates transient queues that are not exclusive (managed brokers refuse them), so Warren declares a transient queue only as an exclusive one, which lives as long as this app's connection. Set exclusive: true for a per-instance queue, or drop durable: false.`);
   }
@@ -72,15 +76,21 @@ export function assertQueueSettings(shape: ConsumerShape, options: ConsumerOptio
   }
 }
 
-/** A dead-letter queue: the consumer's queue type, so on a cluster it is replicated when the consumer's queue is. */
+/**
+ * A dead-letter queue: the consumer's queue type, so on a cluster it is replicated when the
+ * consumer's queue is; a stream's is a quorum queue (dead letters are inspected, replayed and
+ * removed one by one, which a stream cannot do).
+ */
 export function deadLetterQueueSpec(name: string, queueType: QueueType): QueueSpec {
-  const args: FieldTable = { 'x-queue-type': queueType };
-  if (queueType === 'quorum') args['x-delivery-limit'] = DEAD_LETTER_QUEUE_DELIVERY_LIMIT;
+  const type = queueType === 'stream' ? 'quorum' : queueType;
+  const args: FieldTable = { 'x-queue-type': type };
+  if (type === 'quorum') args['x-delivery-limit'] = DEAD_LETTER_QUEUE_DELIVERY_LIMIT;
   return { name, durable: true, arguments: args };
 }
 
 /** The consumer's own queue, with its dead-letter exchange from the start (adding it later makes RabbitMQ refuse the queue). */
 export function consumerQueueSpec(shape: ConsumerShape, options: ConsumerOptions): QueueSpec {
+  if (shape.queueType === 'stream') return streamQueueSpec(shape, options);
   const args: FieldTable = {
     ...options.queueArguments,
     'x-queue-type': shape.queueType,
@@ -92,6 +102,7 @@ export function consumerQueueSpec(shape: ConsumerShape, options: ConsumerOptions
     args['x-overflow'] = 'reject-publish';
     args['x-delivery-limit'] ??= QUORUM_DELIVERY_LIMIT;
   }
+  if (options.singleActiveConsumer) args['x-single-active-consumer'] = true;
   return { name: shape.queue, durable: options.durable ?? true, exclusive: options.exclusive ?? false, autoDelete: options.autoDelete ?? false, arguments: args };
 }
 
@@ -118,3 +129,20 @@ export function consumerTopology(shape: ConsumerShape, options: ConsumerOptions)
   }
   return topology;
 }
+
+/** `singleActiveConsumer` and `priority`, checked for classic and quorum queues. */
+function assertDeliveryOptions(id: string, options: ConsumerOptions): void {
+  if (options.singleActiveConsumer !== undefined && typeof options.singleActiveConsumer !== 'boolean') {
+    throw new ConfigurationError(`${id}: singleActiveConsumer must be true or false (got ${JSON.stringify(options.singleActiveConsumer)}).`);
+  }
+  if (options.singleActiveConsumer && options.exclusive) {
+    throw new ConfigurationError(`${id}: singleActiveConsumer has no use on an exclusive queue (only its own connection can consume it); drop one of them.`);
+  }
+  const priority = options.priority;
+  if (priority !== undefined && !(Number.isInteger(priority) && priority >= -CONSUMER_PRIORITY_LIMIT && priority <= CONSUMER_PRIORITY_LIMIT)) {
+    throw new ConfigurationError(`${id}: priority must be a whole number from ${-CONSUMER_PRIORITY_LIMIT} to ${CONSUMER_PRIORITY_LIMIT} (got ${JSON.stringify(priority)}); consumers without one have priority 0.`);
+  }
+}
+
+/** Consumer priorities Warren accepts (RabbitMQ takes any signed 32-bit integer; a handful of levels is what anyone uses). */
+export const CONSUMER_PRIORITY_LIMIT = 1_000_000;

@@ -100,6 +100,28 @@ export class MessageContext {
     }
     return state.controller.signal;
   }
+
+  /**
+   * The message's offset in the stream it was read from (consumers with `queueType: 'stream'`);
+   * undefined for other consumers, whatever headers the message carries.
+   *
+   * @example
+   * ```ts
+   * @Consumer('audit', 'event.#', { queueType: 'stream', exchangeType: 'topic', offset: 'first' })
+   * async record(event: AuditEvent, ctx: MessageContext) { await this.log.append(ctx.streamOffset!, event); }
+   * ```
+   */
+  get streamOffset(): number | undefined {
+    return streamOffsets.get(this);
+  }
+}
+
+/** Set by the stream handler only, so a header on a message from an ordinary queue cannot pose as an offset. */
+const streamOffsets = new WeakMap<MessageContext, number>();
+
+/** Records the (checked) stream offset of the message a context describes. */
+export function markStreamOffset(context: MessageContext, offset: number): void {
+  streamOffsets.set(context, offset);
 }
 
 /** Kept outside the class so handlers cannot abort their own context's signal. */

@@ -7,7 +7,7 @@ import type { SettledEvent } from './pipeline';
 import type { QueueGroup } from './queue-groups';
 import { Replier, replyAddress, replyPolicyOf } from './replies';
 import { subscribeRedelivered } from './redelivery-guard';
-import type { Delivery, DeliveryHandler, Settlement, Subscription, Transport } from './transport';
+import type { Delivery, DeliveryHandler, Settlement, SubscribeOptions, Subscription, Transport } from './transport';
 import { untrustedDelivery } from './untrusted';
 
 /** What the dispatcher needs from the app. */
@@ -80,9 +80,10 @@ function noHandler(group: QueueGroup, deps: DispatchDeps): (delivery: Delivery, 
  * Subscribes one queue with its handler: the queue's own settings (the same on every method), one
  * entry per method in `subscriptions` (the health report lists methods), then its redelivered queue.
  */
-export async function subscribeQueue(transport: Transport, group: QueueGroup, handler: DeliveryHandler, subscriptions: Map<string, Subscription>): Promise<void> {
+export async function subscribeQueue(transport: Transport, group: QueueGroup, handler: DeliveryHandler, subscriptions: Map<string, Subscription>, extra: Pick<SubscribeOptions, 'arguments' | 'stream'> = {}): Promise<void> {
   const lead = group.consumers[0]!;
-  const subscription = await transport.subscribe({ queue: group.queue, prefetch: lead.prefetch, concurrency: lead.concurrency, topology: lead.declare ? group.topology : undefined }, handler);
+  // `extra`: consumer arguments (x-priority, a stream's x-stream-offset) and whether the queue is a stream.
+  const subscription = await transport.subscribe({ queue: group.queue, prefetch: lead.prefetch, concurrency: lead.concurrency, topology: lead.declare ? group.topology : undefined, ...extra }, handler);
   for (const plan of group.consumers) subscriptions.set(plan.id, subscription);
   await subscribeRedelivered(transport, lead, handler, subscriptions);
 }

@@ -163,6 +163,17 @@ export class HandlerError extends WarrenError {
 }
 
 /**
+ * A stream offset Warren cannot use: a consumer's `offset` option that is not one of the accepted
+ * forms (refused at start), or a delivery from a stream whose `x-stream-offset` header is missing or
+ * not a whole number ≥ 0 (dead-lettered: its place in the stream is unknown, so it cannot be tracked).
+ */
+export class InvalidStreamOffsetError extends WarrenError {
+  constructor(message: string) {
+    super('INVALID_STREAM_OFFSET', message, { permanent: true });
+  }
+}
+
+/**
  * A delay Warren cannot schedule: a `retryLater(ms)` delay that is not a whole number of ms from 1 to
  * the maximum, or a delayed send's `delay` / `at` (see docs/scheduling.md). `problem` says which.
  */

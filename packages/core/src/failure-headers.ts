@@ -11,9 +11,9 @@ import type { FieldTable } from './transport';
 
 const MAX_HEADER_TEXT = 1000;
 
-/** Headers RabbitMQ writes itself when it dead-letters a message, or counts deliveries with. */
+/** Headers RabbitMQ writes itself when it dead-letters a message, counts deliveries with, or gives a stream delivery its offset with. */
 export function isBrokerOwnedHeader(name: string): boolean {
-  return name === 'x-death' || name.startsWith('x-first-death-') || name.startsWith('x-last-death-') || name === 'x-delivery-count';
+  return name === 'x-death' || name.startsWith('x-first-death-') || name.startsWith('x-last-death-') || name === 'x-delivery-count' || name === 'x-stream-offset';
 }
 
 /** Headers Warren writes (`x-warren-*`): read only where Warren says why it trusts them. */

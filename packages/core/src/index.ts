@@ -28,7 +28,8 @@ export type { ActionKind } from './actions';
 export {
   WarrenError, ConfigurationError, ConnectionError, TopologyError, DecodeError, PayloadValidationError, UnroutableError,
   PublishTimeoutError, PublishError, RequestTimeoutError, RemoteError, HandlerError, InvalidDelayError, RequeueLimitError,
-  HandlerTimeoutError, RedeliveryLimitError, QueueSettingsConflictError, DispatchConflictError, NoHandlerError, summarizeIssues,
+  HandlerTimeoutError, RedeliveryLimitError, QueueSettingsConflictError, DispatchConflictError, NoHandlerError, InvalidStreamOffsetError,
+  summarizeIssues,
 } from './errors';
 export type { ValidationIssue } from './errors';
 export { CodecRegistry, decodeBody, jsonCodec, textCodec } from './codec';
@@ -43,7 +44,11 @@ export type { Logger, LogFields, LogFormat, LogLevel } from './logger';
 export type { ConsumeMiddleware, ConsumeInvocation, SettledEvent } from './pipeline';
 export type { BatchInvocation } from './batch';
 export { planConsumer, resolveName, retryDelay, DEAD_LETTER_EXCHANGE, DEFAULT_CONSUMER_SETTINGS } from './consumer-plan';
-export type { ConsumerPlan, ConsumerDefaults } from './consumer-plan';
+export type { ConsumerPlan, ConsumerDefaults, StreamPlan } from './consumer-plan';
+export { MemoryOffsetStore } from './offset-store';
+export type { OffsetStore } from './offset-store';
+export type { StreamOffset, StreamInterval } from './stream-offset';
+export type { StreamReplayOptions, StreamReplayReport } from './stream-replay';
 export { planPublisher, publishVia } from './publishing';
 export { groupConsumers } from './queue-groups';
 export type { QueueGroup } from './queue-groups';

@@ -1,4 +1,5 @@
 import type { ContentEncoding } from './content-encoding';
+import type { StreamInterval, StreamOffset } from './stream-offset';
 import type { ExchangeType, FieldTable } from './transport';
 import type { ValidationSettings } from './validation';
 
@@ -58,8 +59,10 @@ export interface ConsumerOptions {
    * itself `classic` by default). The retry and dead-letter queues follow it, and every one of them
    * is declared with an explicit `x-queue-type`. Quorum queues get `x-dead-letter-strategy:
    * at-least-once`, `x-overflow: reject-publish` and `x-delivery-limit: 20` (see docs/broker-names.md).
+   * `stream`: an append-only log read from an `offset` (see docs/streams.md): no retry queues, and
+   * failed messages go to a quorum dead-letter queue by publish.
    */
-  queueType?: 'classic' | 'quorum';
+  queueType?: 'classic' | 'quorum' | 'stream';
   /** Extra queue arguments (`x-max-length`, `x-message-ttl`, `x-single-active-consumer`…). */
   queueArguments?: FieldTable;
   /**
@@ -138,6 +141,41 @@ export interface ConsumerOptions {
    * ```
    */
   type?: string;
+  /**
+   * Streams (`queueType: 'stream'`): where this consumer starts reading when no offset is stored
+   * for it (default `'next'`). Once it has processed messages it resumes after the stored offset.
+   *
+   * @example
+   * ```ts
+   * @Consumer('audit', 'event.#', { queueType: 'stream', exchangeType: 'topic', offset: 'first' })
+   * async record(event: AuditEvent, ctx: MessageContext) { … ctx.streamOffset … }
+   * ```
+   */
+  offset?: StreamOffset;
+  /** Streams: the name its offset is stored under (default `<queue>:<Class.method>`). */
+  offsetName?: ConfigurableName;
+  /**
+   * Streams: write the offset after this many processed messages (`every`, default 100) or this
+   * long after the first unwritten one (`intervalMs`, default 1,000). After a crash at most
+   * `every + prefetch - 1` messages are handled again (docs/streams.md).
+   */
+  offsetCommit?: { every?: number; intervalMs?: number };
+  /** Streams: retention by age, e.g. `'7d'` (`x-max-age`; RabbitMQ removes whole segments). */
+  maxAge?: StreamInterval;
+  /** Streams: retention by size in bytes (`x-max-length-bytes`; whole segments are removed). */
+  maxLengthBytes?: number;
+  /** Streams: the size of a segment file in bytes (`x-stream-max-segment-size-bytes`, RabbitMQ's default 500 MB). */
+  streamMaxSegmentSizeBytes?: number;
+  /**
+   * Classic and quorum queues: one consumer at a time receives (`x-single-active-consumer`); when it
+   * goes, the next one attached takes over. For in-order processing across several instances.
+   */
+  singleActiveConsumer?: boolean;
+  /**
+   * Consumer priority (`x-priority`, a whole number, default 0): the broker gives messages to the
+   * highest-priority consumers that have room in their prefetch, and to lower ones only when those are full.
+   */
+  priority?: number;
 }
 
 /** Options of `@Publisher(exchange, options)`. */

@@ -7,6 +7,7 @@ import { HandlerError, PublishError, RequeueLimitError, WarrenError } from './er
 import { FRAME_MAX, headerFrameSize } from './frame-size';
 import { describeThrown, errorHeaders, userHeaders } from './failure-headers';
 import type { Logger } from './logger';
+import type { RetryPolicy } from './options';
 import { delayProblem } from './retry-delays';
 import { RepublishFailures, republishFailureKind } from './republish-failures';
 import { SafeRejecter } from './safe-reject';
@@ -51,8 +52,9 @@ export function requeuesOf(headers: Readonly<Record<string, unknown>>): number {
  * `reject()`) are dead-lettered at once; other errors are retried with the consumer's policy until
  * its attempts are used up, then dead-lettered; `requeue()` puts it back until `MAX_REQUEUES`.
  */
-export function decideOutcome(error: unknown, context: Pick<MessageContext, 'attempt' | 'headers'>, plan: Pick<ConsumerPlan, 'retry'>): Outcome {
+export function decideOutcome(error: unknown, context: Pick<MessageContext, 'attempt' | 'headers'>, plan: Pick<ConsumerPlan, 'retry'> & { queueType?: ConsumerPlan['queueType'] }): Outcome {
   const attempt = context.attempt;
+  if (plan.queueType === 'stream') return decideStreamOutcome(error, attempt, plan.retry);
   if (isMessageAction(error)) {
     if (error.kind === 'ack') return { kind: 'ack' };
     if (error.kind === 'requeue') {
@@ -72,6 +74,26 @@ export function decideOutcome(error: unknown, context: Pick<MessageContext, 'att
   if (!warrenError.permanent && attempt < plan.retry.attempts) {
     return { kind: 'retry', delayMs: retryDelay(plan.retry, attempt), error: warrenError };
   }
+  return { kind: 'dead-letter', error: warrenError };
+}
+
+/**
+ * On a stream nothing can be put back or delayed on the broker: a retry is a pause in process
+ * (the stream handler waits `delayMs`, then runs the handler again), `requeue()` is such a retry
+ * too, and every one counts towards `retry.attempts`. Past them, or for a permanent error, the
+ * message is dead-lettered.
+ */
+function decideStreamOutcome(error: unknown, attempt: number, retry: Required<RetryPolicy>): Outcome {
+  if (isMessageAction(error)) {
+    if (error.kind === 'ack') return { kind: 'ack' };
+    if ((error.kind === 'retry' || error.kind === 'requeue') && attempt < retry.attempts) {
+      const delayMs = error.kind === 'retry' && error.delayMs !== undefined && delayProblem(error.delayMs) === undefined ? error.delayMs : retryDelay(retry, attempt);
+      return { kind: 'retry', delayMs, error };
+    }
+    return { kind: 'dead-letter', error };
+  }
+  const warrenError = asWarrenError(error);
+  if (!warrenError.permanent && attempt < retry.attempts) return { kind: 'retry', delayMs: retryDelay(retry, attempt), error: warrenError };
   return { kind: 'dead-letter', error: warrenError };
 }
 
@@ -171,6 +193,8 @@ export class FailureRouter {
       'x-warren-first-failure': firstFailure(context, now),
       'x-warren-last-failure': now,
     };
+    // From a stream: where it is in the stream, to read it again there (warren replay --since).
+    if (context.streamOffset !== undefined) headers['x-warren-stream-offset'] = context.streamOffset;
     const { exchange, routingKey, queue } = plan.deadLetter;
     const message: OutgoingMessage = { exchange, routingKey, body: delivery.body, properties: { ...delivery.properties, headers, expiration: undefined }, mandatory: queue !== undefined };
     const route = plan.topology;

@@ -11,11 +11,14 @@ import type { Delivery, DeliveryHandler, Settlement, Transport } from './transpo
 import { untrustedDelivery } from './untrusted';
 import { createBatchHandler, type BatchInvocation } from './batch';
 import { runWithDeadline } from './handler-timeout';
+import { createStreamHandler } from './stream-consumer';
+import type { StreamReader } from './stream-reader';
 
 /**
  * A message's path on the consumer side, top to bottom:
  * receive (headers made plain data) → decode → validate → resolve handler → run (middleware + method)
  * → ack / retry / dead-letter, and for requests a consumer answers (replies.ts) → reply.
+ * A stream consumer's messages take the same stages in another order: see stream-consumer.ts.
  */
 
 /** What a consume middleware sees: the validated payload and its context. */
@@ -68,6 +71,8 @@ export interface PipelineDeps {
   /** The handler instance for one message (app-scoped, or from a per-message child container). */
   resolveHandler(plan: ConsumerPlan, context: MessageContext): Record<string, unknown>;
   onSettled?(event: SettledEvent): void;
+  /** For a stream consumer: the reader that tracks its offsets (its own, or a replay's). */
+  streamReader?: StreamReader;
 }
 
 /** The stages of a message's path, shared by single and batch consumers. */
@@ -80,11 +85,17 @@ export interface PipelineStages {
   succeed(context: MessageContext, result: unknown): Promise<Settlement>;
   /** After failure: the outcome (retry, dead-letter, error reply…) applied, then reported. */
   fail(error: unknown, delivery: Delivery, context: MessageContext): Promise<Settlement>;
+  /** Reports an in-process retry (stream consumers), as `retried`. */
+  retried(context: MessageContext, error: WarrenError, delayMs: number): void;
 }
 
 /** Builds the transport handler for one consumer. */
 export function createDeliveryHandler(plan: ConsumerPlan, deps: PipelineDeps): DeliveryHandler {
   const stages = createStages(plan, deps);
+  if (plan.queueType === 'stream') {
+    if (!deps.streamReader) throw new Error(`${plan.id}: a stream consumer needs its stream reader.`);
+    return createStreamHandler(plan, stages, deps.streamReader, deps.logger);
+  }
   // Every delivery, from either broker, is made plain data here before anything reads it.
   if (plan.batch) {
     const batch = createBatchHandler(plan, stages, deps.logger);
@@ -145,6 +156,10 @@ function createStages(plan: ConsumerPlan, deps: PipelineDeps): PipelineStages {
       if (answered) await replier.result(address, context, result, replies.mode === 'value');
       report(context, answered ? 'replied' : 'handled', undefined, undefined, result);
       return 'ack';
+    },
+
+    retried(context, error, delayMs) {
+      report(context, 'retried', error, delayMs);
     },
 
     async fail(error, delivery, context) {

@@ -38,6 +38,8 @@ const QUEUE_SETTINGS: ReadonlyArray<readonly [option: string, read: (plan: Consu
   ['prefetch', (p) => p.prefetch],
   ['concurrency', (p) => p.concurrency],
   ['redeliveryLimit', (p) => p.redeliveryLimit],
+  // One subscription serves them all, with one x-priority.
+  ['priority', (p) => p.priority],
   ['declare', (p) => p.declare],
 ];
 

@@ -128,8 +128,18 @@ export interface SubscribeOptions {
   /** Re-declared before every (re)attach, so a deleted queue comes back. */
   topology?: Topology;
   exclusive?: boolean;
-  /** Consumer arguments, e.g. `{ 'x-priority': 10 }`. */
-  arguments?: FieldTable;
+  /**
+   * Consumer arguments, e.g. `{ 'x-priority': 10 }`. A function is called at every (re)attach: a
+   * stream reader resumes from where it stopped (`x-stream-offset`).
+   */
+  arguments?: FieldTable | (() => FieldTable);
+  /**
+   * The queue is a stream. A stream cannot requeue or dead-letter (RabbitMQ closes the connection
+   * on a basic.nack there), so the transport only ever acknowledges: `reject` is acknowledged (the
+   * message stays in the stream), and `requeue` leaves the delivery unacknowledged, holding one
+   * prefetch slot until the channel closes (the reader reads it again when it attaches next).
+   */
+  stream?: boolean;
 }
 
 export interface Subscription {

@@ -2,6 +2,7 @@ import type { DependencyContainer } from 'tsyringe';
 import type { Codec } from './codec';
 import type { WarrenConfig } from './config';
 import type { Logger } from './logger';
+import type { OffsetStore } from './offset-store';
 import type { Class } from './metadata';
 import type { TopologyOptions } from './options';
 import type { ConsumeMiddleware, SettledEvent } from './pipeline';
@@ -39,4 +40,15 @@ export interface WarrenOptions extends WarrenConfig {
   topology?: TopologyOptions;
   /** Where `${ENV}` placeholders are looked up (default `process.env`). */
   env?: Record<string, string | undefined>;
+  /**
+   * Where stream consumers store their offsets (default: in memory, so a restarted service starts
+   * each stream consumer again from its `offset` option). See docs/streams.md.
+   */
+  offsetStore?: OffsetStore;
+  /**
+   * False: attach no consumer (topology is declared and publishers are bound as usual), for tools and
+   * one-off scripts, e.g. `warren replay`, which runs a consumer's handler through `app.replay()` only.
+   * Default true.
+   */
+  consume?: boolean;
 }

@@ -1,6 +1,6 @@
--- @warren/postgres: the transactional outbox and inbox tables.
+-- @warren/postgres: the transactional outbox and inbox tables, and stream consumers' offsets.
 --
--- Applied by `applySchema(pool, { outboxTable, inboxTable })`, which fills in the double-brace placeholders
+-- Applied by `applySchema(pool, { outboxTable, inboxTable, offsetTable })`, which fills in the double-brace placeholders
 -- with the configured (quoted) names, takes an advisory lock so instances starting together do not
 -- race, and runs it in one transaction. Every statement is idempotent (IF NOT EXISTS), so applying it
 -- at every start is safe and later versions migrate by adding statements here. To apply it by hand
@@ -48,3 +48,11 @@ ALTER TABLE {{outbox}} ADD COLUMN IF NOT EXISTS refusals integer NOT NULL DEFAUL
 ALTER TABLE {{outbox}} ADD COLUMN IF NOT EXISTS parked_at timestamptz;
 -- Counting and listing parked rows.
 CREATE INDEX IF NOT EXISTS {{outbox:parked}} ON {{outbox}} (id) WHERE parked_at IS NOT NULL;
+
+-- Stream consumers' offsets (PostgresOffsetStore): the offset up to which each consumer has
+-- processed its stream, written every few messages; a restarted consumer resumes right after it.
+CREATE TABLE IF NOT EXISTS {{offsets}} (
+  consumer       text PRIMARY KEY,                -- the consumer's offsetName, `<stream>:<Class.method>` by default
+  stream_offset  bigint NOT NULL CHECK (stream_offset >= 0),
+  updated_at     timestamptz NOT NULL DEFAULT now()
+);

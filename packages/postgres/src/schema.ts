@@ -18,7 +18,7 @@ export const SCHEMA_FILE = join(__dirname, '..', '..', 'sql', 'schema.sql');
  */
 export function renderSchema(names: TableNames = {}): string {
   const tables = resolveTables(names);
-  return readFileSync(SCHEMA_FILE, 'utf8').replace(/\{\{(outbox|inbox)(?::(\w+))?\}\}/g, (_, table: 'outbox' | 'inbox', index?: string) => {
+  return readFileSync(SCHEMA_FILE, 'utf8').replace(/\{\{(outbox|inbox|offsets)(?::(\w+))?\}\}/g, (_, table: 'outbox' | 'inbox' | 'offsets', index?: string) => {
     const quoted: QuotedTable = tables[table];
     if (index === undefined) return quoted.sql;
     // Indexes live in their table's schema, so only the bare name is given.
@@ -27,7 +27,7 @@ export function renderSchema(names: TableNames = {}): string {
 }
 
 /**
- * Creates or migrates the outbox and inbox tables and their indexes. Idempotent: call it at every
+ * Creates or migrates the outbox, inbox and offset tables and their indexes. Idempotent: call it at every
  * start. Instances starting together wait on one advisory lock, so none sees a half-made schema.
  *
  * @example

@@ -1,11 +1,13 @@
 import { ConfigurationError } from '@warren/core';
 
-/** Table names of the outbox and inbox; `schema.table` is allowed. */
+/** Table names of the outbox, inbox and offsets; `schema.table` is allowed. */
 export interface TableNames {
   /** Default `warren_outbox`. */
   outboxTable?: string;
   /** Default `warren_inbox`. */
   inboxTable?: string;
+  /** Stream consumers' offsets (`PostgresOffsetStore`). Default `warren_offsets`. */
+  offsetTable?: string;
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,50}(\.[A-Za-z_][A-Za-z0-9_]{0,50})?$/;
@@ -32,10 +34,11 @@ export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-/** The outbox and inbox tables of a configuration, with the defaults applied. */
-export function resolveTables(names: TableNames = {}): { outbox: QuotedTable; inbox: QuotedTable } {
+/** The tables of a configuration, with the defaults applied. */
+export function resolveTables(names: TableNames = {}): { outbox: QuotedTable; inbox: QuotedTable; offsets: QuotedTable } {
   return {
     outbox: quoteTable(names.outboxTable ?? 'warren_outbox', 'outboxTable'),
     inbox: quoteTable(names.inboxTable ?? 'warren_inbox', 'inboxTable'),
+    offsets: quoteTable(names.offsetTable ?? 'warren_offsets', 'offsetTable'),
   };
 }

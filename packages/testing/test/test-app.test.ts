@@ -57,6 +57,34 @@ class Payments {
   }
 }
 
+/** A stream consumer: its stream keeps every message, so the harness cannot wait for it to be empty. */
+class PaymentLog {
+  static readonly seen: Array<{ invoice: string; offset?: number }> = [];
+
+  @Consumer('payments', 'payment.#', { exchangeType: 'topic', queue: 'payments.log', queueType: 'stream', offset: 'first', retry: { attempts: 2, delay: 5 } })
+  async record(payment: Payment, ctx: MessageContext) {
+    if (payment.cents === 13 && ctx.attempt === 1) throw new Error('unlucky');
+    PaymentLog.seen.push({ invoice: payment.invoice, offset: ctx.streamOffset });
+  }
+}
+
+describe('TestApp with a stream consumer', () => {
+  let t: TestApp;
+  beforeEach(async () => {
+    PaymentLog.seen.length = 0;
+    t = await TestApp.create({ handlers: [PaymentLog] });
+  });
+  afterEachCleanup('close the test app', () => t.close());
+
+  it('waits until the stream\'s reader has handled every message, and reports in-process retries', async () => {
+    for (let i = 0; i < 20; i++) await t.app.publish('payments', 'payment.received', { invoice: `INV-${i}`, cents: 1 });
+    await t.idle();
+    expect(PaymentLog.seen.map((s) => s.offset)).to.have.length(20);
+    const outcome = await t.publish('payments', 'payment.received', { invoice: 'INV-13', cents: 13 });
+    expect(outcome).to.include({ status: 'handled', retries: 1 });
+  });
+});
+
 describe('TestApp', () => {
   const booked: Array<[string, number]> = [];
   let t: TestApp;

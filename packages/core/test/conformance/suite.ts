@@ -14,6 +14,8 @@ import { requestReplySpecs } from './request-reply';
 import { routingSpecs } from './routing';
 import { schedulingSpecs } from './scheduling';
 import { topologySpecs } from './topology';
+import { streamSpecs } from './streams';
+import { consumerSelectionSpecs } from './consumer-selection';
 
 /**
  * The behaviour both brokers share, written once: `memory.test.ts` runs it on `MemoryTransport`,
@@ -45,5 +47,7 @@ export function defineConformanceSuite(name: string, factory: () => Promise<Tran
     dispatchSpecs(ctx);
     exchangeBindingSpecs(ctx);
     schedulingSpecs(ctx);
+    streamSpecs(ctx);
+    consumerSelectionSpecs(ctx);
   });
 }

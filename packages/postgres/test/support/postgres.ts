@@ -54,6 +54,7 @@ export class TestSchema {
   readonly name = `warren_test_${randomBytes(5).toString('hex')}`;
   readonly outboxTable = `${this.name}.warren_outbox`;
   readonly inboxTable = `${this.name}.warren_inbox`;
+  readonly offsetTable = `${this.name}.warren_offsets`;
 
   constructor(readonly pool: Pool) {}
 

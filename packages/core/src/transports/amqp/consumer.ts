@@ -1,5 +1,6 @@
 import type { AsyncMessage, Channel, Connection } from 'rabbitmq-client';
-import { ConnectionError, WarrenError } from '../../errors';
+import { ConnectionError, InvalidStreamOffsetError, WarrenError } from '../../errors';
+import { assertStreamOffsetArgument } from '../../stream-offset';
 import type { DeliveryHandler, Settlement, SubscribeOptions, Subscription, TransportEvents } from '../../transport';
 import { AckBatch } from './acks';
 import { REFUSALS, type BrokerErrors } from './errors';
@@ -98,6 +99,12 @@ export class AmqpSubscription implements Subscription {
     }, (error: Error & { code?: string }) => {
       this.attaching = false;
       this.lastError = error;
+      if (error instanceof InvalidStreamOffsetError) {
+        // Never sent (RabbitMQ would close the connection); trying again would give the same value.
+        this.deps.events.onError?.(error);
+        for (const settle of this.readyWaiters.splice(0)) settle(error);
+        return;
+      }
       if (!this.attachedBefore && error.code !== undefined && REFUSALS.has(error.code)) {
         const typed = this.deps.errors.topology(error);
         for (const settle of this.readyWaiters.splice(0)) settle(typed);
@@ -117,6 +124,9 @@ export class AmqpSubscription implements Subscription {
   }
 
   private async attachOnce(): Promise<void> {
+    const given = this.options.arguments;
+    const args = typeof given === 'function' ? given() : given;
+    assertStreamOffsetArgument(args, this.queue);
     const channel = await this.deps.connection.acquire({ emitErrorsFromChannel: true });
     keepRawBodies(channel);
     const run = new ChannelRun(channel);
@@ -128,7 +138,7 @@ export class AmqpSubscription implements Subscription {
       await declareConsumerTopology(channel, this.queue, this.options.topology ?? {});
       await channel.basicQos({ prefetchCount: this.options.prefetch });
       const ok = await channel.basicConsume(
-        { queue: this.queue, exclusive: this.options.exclusive ?? false, arguments: this.options.arguments, noAck: false },
+        { queue: this.queue, exclusive: this.options.exclusive ?? false, arguments: args, noAck: false },
         (message) => this.deliver(run, message),
       );
       run.consumerTag = ok.consumerTag;
@@ -164,7 +174,7 @@ export class AmqpSubscription implements Subscription {
     run.cancelled = true;
     // Not started yet: back to the queue now. The running handlers still settle on this channel,
     // which closes once they are done.
-    for (const message of run.waiting.splice(0)) run.acks.nack(message.deliveryTag, true);
+    for (const message of run.waiting.splice(0)) this.giveBack(run, message);
     if (run.running === 0) void this.closeRun(run);
     if (this.current !== run) return;
     this.current = undefined;
@@ -183,7 +193,7 @@ export class AmqpSubscription implements Subscription {
   private deliver(run: ChannelRun, message: AsyncMessage): void {
     if (run.dead) return;
     if (this.closing || run.cancelled) {
-      run.acks.nack(message.deliveryTag, true);
+      this.giveBack(run, message);
       return;
     }
     if (run.running < this.options.concurrency) this.run(run, message);
@@ -219,8 +229,19 @@ export class AmqpSubscription implements Subscription {
       this.deps.events.onSettlementDropped?.(this.queue, settlement);
       return;
     }
+    if (this.options.stream) {
+      // A stream takes no nack (RabbitMQ closes the connection): 'reject' is acknowledged, and
+      // 'requeue' stays unacknowledged until the channel goes; the reader reads it again then.
+      if (settlement !== 'requeue') run.acks.ack(message.deliveryTag);
+      return;
+    }
     if (settlement === 'ack') run.acks.ack(message.deliveryTag);
     else run.acks.nack(message.deliveryTag, settlement === 'requeue');
+  }
+
+  /** A delivery not started: back to the queue (a stream keeps it; it is read again after a re-attach). */
+  private giveBack(run: ChannelRun, message: AsyncMessage): void {
+    if (!this.options.stream) run.acks.nack(message.deliveryTag, true);
   }
 
   /** Sends the channel's pending acks and closes it; the broker requeues whatever is still unacknowledged. */
@@ -248,7 +269,7 @@ export class AmqpSubscription implements Subscription {
     this.current = undefined;
     if (run && !run.dead) {
       await within(run.channel.basicCancel(run.consumerTag).catch(() => undefined), Math.min(deadline - Date.now(), 5_000));
-      for (const message of run.waiting.splice(0)) run.acks.nack(message.deliveryTag, true);
+      for (const message of run.waiting.splice(0)) this.giveBack(run, message);
     }
     await within(Promise.allSettled([...this.handlers]), deadline - Date.now());
     await within(Promise.allSettled([...this.runs].map((r) => this.closeRun(r))), deadline - Date.now());

@@ -1,11 +1,15 @@
 import { PublishError } from '../../errors';
 import type { ExchangeBindingSpec, ExchangeSpec, FieldTable, MessageProperties, QueueBindingSpec, QueueSpec } from '../../transport';
-import { assertEquivalentExchange, assertEquivalentQueue, parseQueueArguments, refused } from './topology';
+import { assertEquivalentExchange, assertEquivalentQueue, parseQueueArguments, parseStreamArguments, refused } from './topology';
 import { deadLetteredProperties, headerRoutes, isDeadLetterCycle, type DeathReason } from './dead-letter';
 import { MemoryExchange, type Binding, type Destination } from './exchange';
 import { copyTable } from './field-table';
 import type { MessageContent, QueuedMessage } from './message';
 import { MemoryQueue, type QueueOwner } from './queue';
+import { MemoryStream } from './stream';
+
+/** What a queue name can stand for: a classic or quorum queue, or a stream. */
+export type AnyQueue = MemoryQueue | MemoryStream;
 import { headersMatchKind, topicPattern, topicWords } from './routing';
 
 /** How often an at-least-once dead letter is offered again to a queue that refused it. */
@@ -32,7 +36,7 @@ const PREDECLARED: ReadonlyArray<[string, MemoryExchange['type']]> = [
  */
 export class MemoryBroker implements QueueOwner {
   private readonly exchanges = new Map<string, MemoryExchange>();
-  private readonly queues = new Map<string, MemoryQueue>();
+  private readonly queues = new Map<string, AnyQueue>();
   private routingPass = 0;
   // Scratch space for route(), which never re-enters itself.
   private readonly pending: MemoryExchange[] = [];
@@ -64,7 +68,12 @@ export class MemoryBroker implements QueueOwner {
     if (existing) return assertEquivalentQueue(existing, spec);
     if (spec.name.startsWith('amq.')) throw refused('ACCESS_REFUSED', `queue name "${spec.name}" contains the reserved prefix "amq.".`);
     const args = spec.arguments && copyTable(spec.arguments);
-    const settings = parseQueueArguments(spec.name, args, { durable: spec.durable ?? true, exclusive: spec.exclusive ?? false, autoDelete: spec.autoDelete ?? false });
+    const flags = { durable: spec.durable ?? true, exclusive: spec.exclusive ?? false, autoDelete: spec.autoDelete ?? false };
+    if (args?.['x-queue-type'] === 'stream') {
+      this.queues.set(spec.name, MemoryStream.fromSpec({ ...spec, arguments: args }, parseStreamArguments(spec.name, args, flags)));
+      return;
+    }
+    const settings = parseQueueArguments(spec.name, args, flags);
     this.queues.set(spec.name, MemoryQueue.fromSpec({ ...spec, arguments: args }, settings, this));
   }
 
@@ -81,8 +90,8 @@ export class MemoryBroker implements QueueOwner {
     source.bind(this.binding(source, destination, spec.routingKey, spec.arguments));
   }
 
-  /** The queue, or `TopologyError` (NOT_FOUND) as a passive declare would fail. */
-  queue(name: string): MemoryQueue {
+  /** The queue (or stream), or `TopologyError` (NOT_FOUND) as a passive declare would fail. */
+  queue(name: string): AnyQueue {
     const queue = this.queues.get(name);
     if (!queue) throw refused('NOT_FOUND', `no queue "${name}" in the in-memory broker. Declare it first.`);
     return queue;
@@ -160,7 +169,7 @@ export class MemoryBroker implements QueueOwner {
       }
       return;
     }
-    const refusedBy: MemoryQueue[] = [];
+    const refusedBy: AnyQueue[] = [];
     for (const target of targets) {
       if (isDeadLetterCycle(content.properties.headers, target.name, reason)) continue;
       if (!target.enqueue(content, exchangeName, routingKeys[0]!)) refusedBy.push(target);
@@ -169,7 +178,7 @@ export class MemoryBroker implements QueueOwner {
   }
 
   /** At-least-once: offers a dead letter again to the queues that refused it, until each takes it or is deleted. */
-  private redeliverDeadLetter(source: MemoryQueue, targets: MemoryQueue[], content: MessageContent, exchange: string, routingKey: string): void {
+  private redeliverDeadLetter(source: MemoryQueue, targets: AnyQueue[], content: MessageContent, exchange: string, routingKey: string): void {
     const timer = setTimeout(() => {
       if (source.deleted) return;
       const still = targets.filter((target) => !target.deleted && this.queues.get(target.name) === target && !target.enqueue(content, exchange, routingKey));
@@ -238,9 +247,9 @@ export class MemoryBroker implements QueueOwner {
    * lead to, breadth first. An exchange whose bindings match nothing passes the message to its
    * alternate exchange. Each exchange is visited once, so binding cycles end.
    */
-  private route(start: MemoryExchange, routingKeys: readonly string[], headers: FieldTable | undefined): MemoryQueue[] {
+  private route(start: MemoryExchange, routingKeys: readonly string[], headers: FieldTable | undefined): AnyQueue[] {
     const pass = ++this.routingPass;
-    const queues: MemoryQueue[] = [];
+    const queues: AnyQueue[] = [];
     const pending = this.pending;
     const matched = this.matched;
     pending.length = 0;

@@ -1,9 +1,10 @@
 import type { ExchangeType, FieldTable } from '../../transport';
 import { headersMatch, topicMatches, type HeadersMatch } from './routing';
 import type { MemoryQueue } from './queue';
+import type { MemoryStream } from './stream';
 
-/** Where a binding leads: a queue, or another exchange (exchange-to-exchange binding). */
-export type Destination = MemoryQueue | MemoryExchange;
+/** Where a binding leads: a queue (or stream), or another exchange (exchange-to-exchange binding). */
+export type Destination = MemoryQueue | MemoryStream | MemoryExchange;
 
 export interface Binding {
   readonly destination: Destination;

@@ -12,6 +12,8 @@ export interface ConsumerOptions {
   prefetch: number;
   concurrency: number;
   exclusive: boolean;
+  /** `x-priority`: the queue serves the highest-priority consumers with room first (default 0). */
+  priority?: number;
   /** Called when the handler throws or returns something that is not a settlement. */
   onHandlerError(error: Error): void;
   /** Called when the broker cancels the consumer (its queue was deleted). */
@@ -60,6 +62,10 @@ export class QueueConsumer {
     return this.options.exclusive;
   }
 
+  get priority(): number {
+    return this.options.priority ?? 0;
+  }
+
   get hasCapacity(): boolean {
     return !this.stopped && this.unacknowledged < this.prefetch;
   }
@@ -85,12 +91,7 @@ export class QueueConsumer {
     this.requeueAll(this.inbox.drain());
     if (this.running === 0) return;
     this.drained ??= new Promise<void>((resolve) => { this.onDrained = resolve; });
-    let timer: NodeJS.Timeout | undefined;
-    const inTime = await Promise.race([
-      this.drained.then(() => true),
-      new Promise<boolean>((resolve) => { if (Number.isFinite(timeoutMs)) timer = setTimeout(() => resolve(false), Math.max(0, timeoutMs)); }),
-    ]);
-    clearTimeout(timer);
+    const inTime = await settledWithin(this.drained, timeoutMs);
     if (inTime || this.abandoned) return;
     this.abandoned = true;
     this.requeueAll([...this.busy].map((slot) => slot.message!));
@@ -188,5 +189,18 @@ class HandlerSlot {
   constructor(consumer: QueueConsumer) {
     this.settle = (settlement) => consumer.finish(this, settlement);
     this.fail = (error) => consumer.fail(this, error);
+  }
+}
+
+/** True once `promise` settles, false when `timeoutMs` passes first (Infinity: no deadline). */
+export async function settledWithin(promise: Promise<unknown>, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise.then(() => true, () => true),
+      new Promise<boolean>((resolve) => { if (Number.isFinite(timeoutMs)) timer = setTimeout(() => resolve(false), Math.max(0, timeoutMs)); }),
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -10,6 +10,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** What a queue needs of a consumer attached to it (a QueueConsumer). */
 export interface QueueListener {
   readonly exclusive: boolean;
+  /** `x-priority` (0 when not given). */
+  readonly priority: number;
   readonly hasCapacity: boolean;
   /** The message is now unacknowledged by this consumer. */
   deliver(message: QueuedMessage): void;
@@ -38,6 +40,8 @@ export class MemoryQueue {
   private readyBytes = 0;
   private readonly consumerList: QueueListener[] = [];
   private nextConsumer = 0;
+  /** The highest `x-priority` among the consumers: one of them with room is served without looking further. */
+  private topPriority = 0;
   private sequence = 0;
   private expiryTimer: NodeJS.Timeout | undefined;
   private expiryDue = Infinity;
@@ -141,6 +145,7 @@ export class MemoryQueue {
 
   addConsumer(consumer: QueueListener): void {
     this.consumerList.push(consumer);
+    this.topPriority = Math.max(...this.consumerList.map((c) => c.priority));
     this.hadConsumer = true;
     this.dispatch();
   }
@@ -151,6 +156,9 @@ export class MemoryQueue {
     if (index === -1) return;
     this.consumerList.splice(index, 1);
     if (this.nextConsumer > index) this.nextConsumer--;
+    this.topPriority = this.consumerList.length ? Math.max(...this.consumerList.map((c) => c.priority)) : 0;
+    // Single active consumer: the next one in line takes over, with what is ready.
+    if (this.settings.singleActiveConsumer && index === 0) this.dispatch();
     if (this.autoDelete && this.hadConsumer && this.consumerList.length === 0) this.owner.autoDelete(this);
   }
 
@@ -172,19 +180,28 @@ export class MemoryQueue {
     for (const consumer of this.consumerList.splice(0)) consumer.cancelledByBroker();
   }
 
+  /**
+   * Who gets the next message: with single active consumer, the one attached first (the others wait
+   * their turn); otherwise, in turn, a consumer with room among those of the highest priority that
+   * have room (RabbitMQ's consumer priorities).
+   */
   private consumerWithCapacity(): QueueListener | undefined {
     const consumers = this.consumerList;
+    if (this.settings.singleActiveConsumer) return consumers[0]?.hasCapacity ? consumers[0] : undefined;
     const count = consumers.length;
+    let best: QueueListener | undefined;
+    let bestIndex = -1;
     for (let i = 0; i < count; i++) {
       const index = (this.nextConsumer + i) % count;
       const consumer = consumers[index]!;
-      if (consumer.hasCapacity) {
-        // Whoever just received goes to the back of the line, as in RabbitMQ.
-        this.nextConsumer = (index + 1) % count;
-        return consumer;
-      }
+      if (!consumer.hasCapacity || (best && consumer.priority <= best.priority)) continue;
+      best = consumer;
+      bestIndex = index;
+      if (consumer.priority === this.topPriority) break;
     }
-    return undefined;
+    // Whoever just received goes to the back of the line, as in RabbitMQ.
+    if (best) this.nextConsumer = (bestIndex + 1) % count;
+    return best;
   }
 
   private wouldOverflow(size: number): boolean {

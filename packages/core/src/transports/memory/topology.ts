@@ -16,10 +16,12 @@ export interface QueueSettings {
    * RabbitMQ requires for it) keeps a dead letter until every target queue has taken it.
    */
   atLeastOnceDeadLettering: boolean;
+  /** `x-single-active-consumer`: only the consumer attached first receives, until it goes. */
+  singleActiveConsumer: boolean;
 }
 
 /** The AMQP reply code RabbitMQ would close the channel with, in the error's message. */
-export function refused(code: 'PRECONDITION_FAILED' | 'NOT_FOUND' | 'ACCESS_REFUSED' | 'RESOURCE_LOCKED', detail: string): TopologyError {
+export function refused(code: 'PRECONDITION_FAILED' | 'NOT_FOUND' | 'ACCESS_REFUSED' | 'RESOURCE_LOCKED' | 'NOT_IMPLEMENTED', detail: string): TopologyError {
   return new TopologyError(`The in-memory broker refused a declaration (${code}): ${detail}`);
 }
 
@@ -28,6 +30,7 @@ const COMPARED_QUEUE_ARGUMENTS = [
   'x-expires', 'x-message-ttl', 'x-dead-letter-exchange', 'x-dead-letter-routing-key', 'x-max-length',
   'x-max-length-bytes', 'x-max-in-memory-length', 'x-max-in-memory-bytes', 'x-max-priority', 'x-overflow',
   'x-queue-mode', 'x-single-active-consumer', 'x-queue-type', 'x-delivery-limit', 'x-dead-letter-strategy',
+  'x-max-age', 'x-stream-max-segment-size-bytes', 'x-initial-cluster-size',
 ];
 
 /** Arguments RabbitMQ accepts only on quorum queues. */
@@ -37,8 +40,10 @@ export function parseQueueArguments(queue: string, args: FieldTable | undefined,
   const a = args ?? {};
   const type = a['x-queue-type'];
   if (type !== undefined && type !== 'classic' && type !== 'quorum') {
-    throw refused('PRECONDITION_FAILED', `x-queue-type ${JSON.stringify(type)} of queue "${queue}" is not supported by the in-memory broker (classic and quorum are).`);
+    throw refused('PRECONDITION_FAILED', `x-queue-type ${JSON.stringify(type)} of queue "${queue}" is not supported by the in-memory broker (classic, quorum and stream are; streams are declared through parseStreamArguments).`);
   }
+  const sac = a['x-single-active-consumer'];
+  if (sac !== undefined && typeof sac !== 'boolean') throw refused('PRECONDITION_FAILED', `invalid arg 'x-single-active-consumer' for queue "${queue}": ${JSON.stringify(sac)}; expected true or false.`);
   if (type === 'quorum' && (!flags.durable || flags.exclusive || flags.autoDelete)) {
     throw refused('PRECONDITION_FAILED', `invalid property '${!flags.durable ? 'non-durable' : flags.exclusive ? 'exclusive' : 'auto-delete'}' for queue "${queue}": a quorum queue is durable, not exclusive and not auto-delete.`);
   }
@@ -71,6 +76,40 @@ export function parseQueueArguments(queue: string, args: FieldTable | undefined,
     deadLetterRoutingKey,
     // RabbitMQ falls back to at-most-once unless the overflow is reject-publish.
     atLeastOnceDeadLettering: type === 'quorum' && strategy === 'at-least-once' && overflow === 'reject-publish',
+    singleActiveConsumer: sac === true,
+  };
+}
+
+/** What a stream's `x-` arguments ask of it. */
+export interface StreamSettings {
+  maxLengthBytes: number | undefined;
+  maxAgeMs: number | undefined;
+  /** `x-stream-max-segment-size-bytes`, RabbitMQ's default 500 MB. */
+  segmentBytes: number;
+}
+
+/** Queue arguments RabbitMQ refuses on a stream (it takes x-max-length-bytes, x-max-age, x-stream-max-segment-size-bytes, x-initial-cluster-size, x-queue-leader-locator). */
+const REFUSED_ON_STREAMS = [
+  'x-dead-letter-exchange', 'x-dead-letter-routing-key', 'x-dead-letter-strategy', 'x-message-ttl', 'x-expires', 'x-max-length',
+  'x-overflow', 'x-delivery-limit', 'x-single-active-consumer', 'x-max-priority', 'x-queue-mode', 'x-max-in-memory-length', 'x-max-in-memory-bytes',
+];
+
+/** Checks a stream declaration as RabbitMQ does (durable, not exclusive or auto-delete; stream arguments only). */
+export function parseStreamArguments(queue: string, args: FieldTable | undefined, flags: { durable: boolean; exclusive: boolean; autoDelete: boolean }): StreamSettings {
+  const a = args ?? {};
+  if (flags.exclusive) throw refused('PRECONDITION_FAILED', `invalid property 'exclusive-owner' for queue "${queue}": a stream cannot be exclusive.`);
+  if (!flags.durable || flags.autoDelete) throw refused('PRECONDITION_FAILED', `invalid property '${!flags.durable ? 'non-durable' : 'auto-delete'}' for queue "${queue}": a stream is durable and not auto-delete.`);
+  for (const key of REFUSED_ON_STREAMS) {
+    if (a[key] !== undefined) throw refused('PRECONDITION_FAILED', `invalid arg '${key}' for queue "${queue}" of queue type stream.`);
+  }
+  const maxAge = a['x-max-age'];
+  if (maxAge !== undefined && (typeof maxAge !== 'string' || !/^[1-9][0-9]*[YMDhms]$/.test(maxAge))) {
+    throw refused('PRECONDITION_FAILED', `invalid arg 'x-max-age' for queue "${queue}": ${JSON.stringify(maxAge)}; expected a string such as "7D", "12h" or "3600s".`);
+  }
+  return {
+    maxLengthBytes: optionalInteger(queue, a, 'x-max-length-bytes', 0),
+    maxAgeMs: maxAge === undefined ? undefined : intervalMs(maxAge as string),
+    segmentBytes: optionalInteger(queue, a, 'x-stream-max-segment-size-bytes', 1) ?? 500_000_000,
   };
 }
 
@@ -138,4 +177,12 @@ function same(what: string, field: string, current: unknown, received: unknown):
 
 function describe(value: unknown): string {
   return value === undefined ? 'none' : JSON.stringify(value);
+}
+
+const INTERVAL_UNIT_MS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000, D: 86_400_000, M: 30 * 86_400_000, Y: 365 * 86_400_000 };
+
+/** `3600s`, `15m`, `7D`… in ms: the forms RabbitMQ takes for `x-stream-offset` and `x-max-age` (checked before). */
+export function intervalMs(text: string): number {
+  const match = /^(\d+)([YMDhms])$/.exec(text);
+  return match ? Number(match[1]) * INTERVAL_UNIT_MS[match[2]!]! : 0;
 }

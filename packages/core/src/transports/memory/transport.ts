@@ -4,6 +4,9 @@ import { MemoryBroker } from './broker';
 import { FRAME_MAX, headerFrameSize } from '../../frame-size';
 import { copyProperties } from './field-table';
 import { MemorySubscription } from './consumer';
+import type { MemoryQueue } from './queue';
+import { MemoryStream } from './stream';
+import { refused } from './topology';
 import type {
   CloseOptions,
   Delivery, DeliveryHandler, FetchedMessage, OutgoingMessage, PublishOptions, QueueInfo, RequestOptions,
@@ -135,7 +138,7 @@ export class MemoryTransport implements Transport {
 
   async get(queueName: string): Promise<FetchedMessage | undefined> {
     this.assertOpen();
-    const queue = this.broker.queue(queueName);
+    const queue = this.notStream(queueName, 'basic.get');
     const message = queue.take();
     if (!message) return undefined;
     let settled = false;
@@ -173,7 +176,7 @@ export class MemoryTransport implements Transport {
 
   async purgeQueue(queueName: string): Promise<number> {
     this.assertOpen();
-    return this.broker.queue(queueName).purge();
+    return this.notStream(queueName, 'queue.purge').purge();
   }
 
   async deleteQueue(queueName: string): Promise<void> {
@@ -222,6 +225,13 @@ export class MemoryTransport implements Transport {
     this.pendingReplies.delete(replyTo);
     clearTimeout(pending.timer);
     pending.resolve({ body, properties, exchange: '', routingKey: replyTo, queue: '', redelivered: false });
+  }
+
+  /** A classic or quorum queue; a stream refuses the operation (RabbitMQ closes the whole connection for it: NOT_IMPLEMENTED). */
+  private notStream(queueName: string, operation: string): MemoryQueue {
+    const queue = this.broker.queue(queueName);
+    if (queue instanceof MemoryStream) throw refused('NOT_IMPLEMENTED', `${operation} is not supported by stream queues (queue "${queueName}"). Read a stream with a consumer.`);
+    return queue;
   }
 
   private assertOpen(): void {
