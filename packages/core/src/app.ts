@@ -29,6 +29,7 @@ import { declareAppTopology, knownExchanges } from './app-topology';
 import { assertSingleCopy } from './copies';
 import { assertExchangeTypes, assertStartable } from './start-checks';
 import { recordedStart } from './introspection';
+import { runUntilSignalled } from './signals';
 import type { FieldTable, OutgoingMessage, Subscription, Transport } from './transport';
 import { createTransport, loggedTransportEvents } from './transport-setup';
 import { StreamReaders } from './stream-readers';
@@ -193,37 +194,8 @@ export class Warren {
    * Warren.run({ handlers: [Billing] });
    * ```
    */
-  static async run(options: WarrenOptions = {}): Promise<Warren> {
-    // Signals are caught from the first moment: a SIGTERM that arrives while the app starts (a
-    // rollout that changed its mind) closes it as soon as it has started, instead of killing it.
-    let app: Warren | undefined;
-    let requested: NodeJS.Signals | undefined;
-    const shutdown = (started: Warren, signal: NodeJS.Signals) => {
-      started.logger.info('shutting down', { signal });
-      started.close().then(() => process.exit(0), (error: Error) => {
-        started.logger.error('shutdown failed', { error: error.message });
-        process.exit(1);
-      });
-    };
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (requested) process.exit(130);
-      requested = signal;
-      if (app) shutdown(app, signal);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    try {
-      app = await Warren.start(options);
-    } catch (error) {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      throw error;
-    }
-    // The embedded broker holds no socket: without this the process would exit with nothing to do.
-    const keepAlive = setInterval(() => undefined, 1 << 30);
-    void app.whenClosed.then(() => clearInterval(keepAlive));
-    if (requested) shutdown(app, requested);
-    return app;
+  static run(options: WarrenOptions = {}): Promise<Warren> {
+    return runUntilSignalled(() => Warren.start(options));
   }
 
   /**
