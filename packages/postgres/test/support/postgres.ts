@@ -39,11 +39,19 @@ export function describeWithPostgres(title: string, body: (this: Mocha.Suite) =>
 
 /** The check of {@link describeWithPostgres}, for a `before` hook of a suite that also needs a broker. */
 export async function requirePostgres(context: Mocha.Context): Promise<void> {
-  context.timeout(15_000);
+  context.timeout(90_000);
   if (process.env.WARREN_SKIP_BROKER === '1') return context.skip();
-  const problem = await postgresProblem();
+  let problem = await postgresProblem();
   if (problem === undefined) return;
-  if (process.env.CI === 'true' || process.env.WARREN_REQUIRE_POSTGRES === '1') {
+  const required = process.env.CI === 'true' || process.env.WARREN_REQUIRE_POSTGRES === '1';
+  // A server that is restarting (a fault test of another run on this machine restarts it) is
+  // waited for, within a minute; one that is not there at all fails at once.
+  for (const deadline = Date.now() + 60_000; required && problem !== undefined && /shutting down|starting up|recovery/.test(problem) && Date.now() < deadline;) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    problem = await postgresProblem();
+  }
+  if (problem === undefined) return;
+  if (required) {
     throw new Error(`PostgreSQL is required (CI=true) but ${PG_CONFIG.connectionString?.replace(/:[^:@/]*@/, ':***@')} did not answer: ${problem}`);
   }
   context.skip();
