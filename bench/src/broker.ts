@@ -21,7 +21,7 @@ export function rawConnection(url: string, name: string): Connection {
  * reads from a queue declared the same way, so both sides hit the same broker code path.
  */
 export function warrenQueueArguments(queue: string): Record<string, unknown> {
-  return { 'x-dead-letter-exchange': DEAD_LETTER_EXCHANGE, 'x-dead-letter-routing-key': queue };
+  return { 'x-queue-type': 'classic', 'x-dead-letter-exchange': DEAD_LETTER_EXCHANGE, 'x-dead-letter-routing-key': queue };
 }
 
 export function queueDeclaration(queue: string) {
@@ -67,14 +67,8 @@ export async function prefill(connection: Connection, queue: string, count: numb
   if (messageCount !== count) throw new Error(`pre-filling ${queue}: expected ${count} messages, the broker holds ${messageCount}`);
 }
 
-/**
- * Cumulative CPU µs of the local RabbitMQ node serving `port` (read from /proc), or undefined when it
- * is not on this machine. It shows which side is the bottleneck: issue 6 found the broker using a
- * full core. Found by its listening socket, not by name: tests start scratch nodes beside it.
- */
-export function brokerCpuReader(port: number): () => number | undefined {
-  const pid = findListener(port);
-  if (pid === undefined) return () => undefined;
+/** Cumulative CPU µs (user + system) of process `pid`, from /proc/<pid>/stat; undefined once it is gone. */
+export function processCpuReader(pid: number): () => number | undefined {
   const ticksPerSecond = 100; // USER_HZ on Linux
   return () => {
     try {
@@ -88,8 +82,13 @@ export function brokerCpuReader(port: number): () => number | undefined {
   };
 }
 
-/** The pid of the process with a listening TCP socket on `port`, via /proc/net/tcp{,6} and /proc/<pid>/fd. */
-function findListener(port: number): number | undefined {
+/**
+ * The pid of the process with a listening TCP socket on `port` (the local RabbitMQ node), via
+ * /proc/net/tcp{,6} and /proc/<pid>/fd; undefined when it is not on this machine. Found by its
+ * socket, not by name: tests start scratch nodes beside it. Its CPU shows which side is the
+ * bottleneck: issue 6 found the broker using a full core.
+ */
+export function findListener(port: number): number | undefined {
   try {
     const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
     const inodes = new Set<string>();

@@ -1,18 +1,26 @@
 import type { Connection } from 'rabbitmq-client';
-import { brokerCpuReader, Cleanup, queueDeclaration, rawConnection } from './broker';
+import { Cleanup, findListener, processCpuReader, queueDeclaration, rawConnection } from './broker';
 import type { BenchConfig } from './config';
 import { sleep } from './stats';
 
+/** What a context needs of a run's configuration (the peers bench has its own). */
+export type ContextConfig = Pick<BenchConfig, 'url' | 'runId' | 'settleMs'>;
+
 /** What every scenario shares: the config, an admin connection for set-up, and the cleanup list. */
-export class BenchContext {
+export class BenchContext<C extends ContextConfig = BenchConfig> {
   readonly admin: Connection;
   readonly cleanup = new Cleanup();
+  /** Cumulative CPU µs of the broker, when it runs on this machine. */
   readonly brokerCpu: () => number | undefined;
+  /** The broker's process, found by its listening socket (undefined when it is elsewhere). */
+  readonly brokerPid: number | undefined;
   private counter = 0;
 
-  constructor(readonly config: BenchConfig) {
+  constructor(readonly config: C) {
     this.admin = rawConnection(config.url, 'warren-bench-admin');
-    this.brokerCpu = brokerCpuReader(Number(new URL(config.url).port || 5672));
+    this.brokerPid = findListener(Number(new URL(config.url).port || 5672));
+    const pid = this.brokerPid;
+    this.brokerCpu = pid === undefined ? () => undefined : processCpuReader(pid);
   }
 
   /** A unique queue or exchange name under this run's prefix. */

@@ -57,7 +57,8 @@ export interface OrderPublisher {
   readonly placed: ReturnType<typeof route<typeof OrderPlaced, OrderQuote>>;
 }
 
-export function publisherClass(exchange: string, routingKey: string, options: { mandatory?: boolean } = {}): new () => OrderPublisher {
+/** `validate: false` sends without validating (the publisher option of that name); `mandatory` overrides the exchange's default. */
+export function publisherClass(exchange: string, routingKey: string, options: { mandatory?: boolean; validate?: boolean } = {}): new () => OrderPublisher {
   @Publisher(exchange, options)
   class OrderEvents implements OrderPublisher {
     readonly placed = route(routingKey, OrderPlaced, { reply: OrderQuote });
